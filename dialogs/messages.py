@@ -1,0 +1,126 @@
+"""Platform-neutral messages exchanged between channels and the dialog engine.
+
+Channels (Telegram, console, tests) translate their native updates into `IncomingMessage` and render
+`Reply` objects back; the engine never sees a platform type. Everything is a frozen dataclass so that
+what crosses a layer cannot be changed behind the other side's back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ChannelName(StrEnum):
+    """Where a message came from or goes to."""
+
+    TELEGRAM = "telegram"
+    CONSOLE = "console"
+
+
+class AttachmentKind(StrEnum):
+    """Media kinds a channel can hand over; only photos are attached to tickets."""
+
+    PHOTO = "photo"
+    DOCUMENT = "document"
+    VOICE = "voice"
+    VIDEO = "video"
+    STICKER = "sticker"
+    OTHER = "other"
+
+
+class ActionKind(StrEnum):
+    """What a pressed button means; the argument narrows it (an intent name, a category …)."""
+
+    CHOOSE_INTENT = "intent"
+    CONFIRM = "confirm"
+    EDIT = "edit"
+    CANCEL = "cancel"
+    CATEGORY = "category"
+    SKIP = "skip"
+    LANGUAGE = "lang"
+    HANDOFF = "handoff"
+    ROOM = "room"
+    NEW_ROOM = "newroom"
+
+
+@dataclass(frozen=True)
+class Action:
+    """A typed button payload. Channels encode it (Telegram: `CallbackData`), never as free text."""
+
+    kind: ActionKind
+    arg: str = ""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file the resident sent; `file_id` is the channel's own handle for it."""
+
+    kind: AttachmentKind
+    file_id: str
+
+
+@dataclass(frozen=True)
+class Location:
+    """A shared map location."""
+
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A shared contact card (Telegram's "share my phone" button fills it)."""
+
+    phone: str
+    user_id: int | None = None
+    first_name: str = ""
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """One thing a person did in a chat: typed text, pressed a button, or sent media."""
+
+    channel: ChannelName
+    chat_id: int
+    user_id: int
+    text: str = ""
+    first_name: str = ""
+    language_code: str | None = None
+    action: Action | None = None
+    contact: Contact | None = None
+    attachments: tuple[Attachment, ...] = ()
+    location: Location | None = None
+    is_private: bool = True
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button: a label for people and a typed action for the engine."""
+
+    label: str
+    action: Action
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Something to show in a chat. Rich parts degrade to text on channels that lack them."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    request_contact_label: str | None = None
+    remove_keyboard: bool = False
+
+    def all_buttons(self) -> list[Button]:
+        """Buttons in reading order, for channels that list them numbered."""
+        return [button for row in self.buttons for button in row]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A reply addressed to a chat; the unit the outbox stores and a sender delivers."""
+
+    channel: ChannelName
+    chat_id: int
+    reply: Reply
+    audience: str = field(default="resident")
