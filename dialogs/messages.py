@@ -42,6 +42,8 @@ class ActionKind(StrEnum):
     HANDOFF = "handoff"
     ROOM = "room"
     NEW_ROOM = "newroom"
+    SERVICE = "service"
+    PAGE = "page"
 
 
 @dataclass(frozen=True)

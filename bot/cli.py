@@ -1,0 +1,167 @@
+"""The `frontdesk` command line (also `python -m bot`).
+
+Each command reads settings from the environment, builds the app through the composition root and runs
+one job. Errors a person can fix (no token, a bad site file) end with one clear line and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from bot.app import App, build_app
+from bot.nlu_cli import nlu
+from bot.settings import Settings, SettingsError
+from dialogs.domain import StaffMember, StaffRole
+from dialogs.site import SiteConfigError
+from storage.database import make_engine, upgrade
+from storage.uow import SqlUnitOfWorkFactory
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr
+    )
+
+
+def _app(settings: Settings) -> App:
+    _logging(settings)
+    try:
+        return build_app(settings)
+    except SiteConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[SqlUnitOfWorkFactory]:
+    """Just the database, for commands that never read free text (no NLU model to load)."""
+    _logging(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        if engine.dialect.name == "sqlite":
+            upgrade(engine)
+        yield SqlUnitOfWorkFactory(engine)
+    finally:
+        engine.dispose()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Front-desk chatbot for property-management customer service centers (物业客户服务中心)."""
+
+
+@cli.command()
+def run() -> None:
+    """Serve residents on Telegram by long polling (needs TELEGRAM_BOT_TOKEN)."""
+    settings = _settings()
+    if not settings.telegram_token:
+        raise click.ClickException(
+            "TELEGRAM_BOT_TOKEN is not set; set it to serve Telegram, or use `frontdesk chat` for the console."
+        )
+    from bot.telegram.runner import make_bot
+    from bot.telegram_service import serve_telegram
+
+    app = _app(settings)
+
+    async def main() -> None:
+        bot = make_bot(settings.telegram_token or "", settings.telegram_api_base)
+        try:
+            await serve_telegram(app, bot)
+        finally:
+            await bot.session.close()
+
+    try:
+        asyncio.run(main())
+    finally:
+        app.close()
+
+
+@cli.command()
+@click.option("--user-id", type=int, default=10001, show_default=True, help="Who is typing (a resident id).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="The resident's language.")
+def chat(user_id: int, lang: str | None) -> None:
+    """Talk to the bot on the console (interactive, or lines piped on stdin)."""
+    from bot.console import make_session
+
+    app = _app(_settings())
+    try:
+        asyncio.run(make_session(app, user_id=user_id, language=lang).run())
+    finally:
+        app.close()
+
+
+@cli.group()
+def staff() -> None:
+    """The staff registry."""
+
+
+@staff.command("add")
+@click.option("--telegram-id", type=int, required=True, help="The staff member's Telegram user id.")
+@click.option("--name", required=True, help="Name shown to residents (first name is used).")
+@click.option("--role", type=click.Choice([role.value for role in StaffRole]), required=True)
+@click.option("--skills", default="", help="Comma-separated queues or trades, e.g. plumbing,electrical.")
+def staff_add(telegram_id: int, name: str, role: str, skills: str) -> None:
+    """Register (or update) a staff member."""
+    with _database(_settings()) as uow_factory, uow_factory() as uow:
+        existing = uow.staff.find(telegram_id=telegram_id)
+        member = StaffMember(
+            id=existing.id if existing else None,
+            telegram_id=telegram_id,
+            name=name,
+            role=StaffRole(role),
+            skills=tuple(skill.strip() for skill in skills.split(",") if skill.strip()),
+        )
+        uow.staff.save(member=member)
+        uow.commit()
+    click.echo(f"{'updated' if existing else 'added'} {name} ({role}, telegram id {telegram_id})")
+
+
+@staff.command("list")
+def staff_list() -> None:
+    """List registered staff."""
+    with _database(_settings()) as uow_factory, uow_factory() as uow:
+        members = list(uow.staff.list(active_only=False))
+    if not members:
+        click.echo("no staff registered")
+    for member in members:
+        skills = ",".join(member.skills) or "-"
+        state = "active" if member.active else "inactive"
+        click.echo(f"{member.telegram_id}\t{member.name}\t{member.role.value}\t{skills}\t{state}")
+
+
+@cli.group()
+def db() -> None:
+    """Database administration."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply Alembic migrations up to the newest schema."""
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    click.echo("database is up to date")
+
+
+cli.add_command(nlu)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

@@ -1,0 +1,152 @@
+"""The console channel: the same engine as Telegram, on stdin and stdout.
+
+Lines typed (or piped) become `IncomingMessage`s; replies come back through the outbox like on Telegram,
+and buttons are printed numbered so they can be pressed by typing their number or their label. A few
+console-only commands stand in for what a phone would send: `/photo` (a photo), `/contact 138…` (a shared
+contact card), `/location LAT LON`, `/quit`. With piped input each line is echoed after `> `, so a scripted
+session prints as a readable transcript.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+from dataclasses import dataclass, field, replace
+from typing import TextIO
+
+from bot.app import App
+from bot.outbox import Delivered, DeliveryResult, OutboxSender
+from dialogs.messages import (
+    Attachment,
+    AttachmentKind,
+    Button,
+    ChannelName,
+    Contact,
+    IncomingMessage,
+    Location,
+    Outgoing,
+)
+
+
+@dataclass
+class ConsoleTransport:
+    """Prints replies and remembers the buttons last shown in each chat."""
+
+    out: TextIO
+    buttons: dict[int, list[Button]] = field(default_factory=dict)
+
+    @property
+    def channel(self) -> ChannelName:
+        """This transport serves the console channel."""
+        return ChannelName.CONSOLE
+
+    async def send(self, message: Outgoing) -> DeliveryResult:
+        """Print one reply with its buttons numbered."""
+        reply = message.reply
+        lines = [reply.text]
+        buttons = reply.all_buttons()
+        if buttons:
+            self.buttons[message.chat_id] = buttons
+            lines += [f"  [{number}] {button.label}" for number, button in enumerate(buttons, start=1)]
+        if reply.request_contact_label:
+            lines.append(f"  [{reply.request_contact_label}] → /contact 13800000000")
+        self.out.write("\n".join(lines) + "\n")
+        self.out.flush()
+        return Delivered()
+
+
+@dataclass
+class ConsoleSession:
+    """Reads lines, feeds the engine and prints what the outbox delivers."""
+
+    app: App
+    user_id: int
+    language: str | None
+    stdin: TextIO
+    transport: ConsoleTransport
+    sender: OutboxSender
+    echo: bool = False
+    _photos: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def to_message(self, line: str) -> IncomingMessage | None:
+        """Turn a typed line into a message; None for an empty line."""
+        text = line.strip()
+        if not text:
+            return None
+        base = IncomingMessage(
+            channel=ChannelName.CONSOLE,
+            chat_id=self.user_id,
+            user_id=self.user_id,
+            first_name="console",
+            language_code=self.language,
+        )
+        shown = self.transport.buttons.get(self.user_id, [])
+        pressed = self._pressed(text, shown)
+        if pressed is not None:
+            return replace(base, action=pressed.action)
+        command, _, argument = text.partition(" ")
+        if command == "/photo":
+            photo = Attachment(kind=AttachmentKind.PHOTO, file_id=f"console-photo-{next(self._photos)}")
+            return replace(base, attachments=(photo,), text=argument)
+        if command == "/contact" and argument:
+            return replace(base, contact=Contact(phone=argument.strip(), user_id=self.user_id))
+        if command == "/location":
+            parts = argument.split()
+            if len(parts) == 2:
+                try:
+                    return replace(base, location=Location(float(parts[0]), float(parts[1])))
+                except ValueError:
+                    pass
+        return replace(base, text=text)
+
+    @staticmethod
+    def _pressed(text: str, shown: list[Button]) -> Button | None:
+        if text.isdigit() and 1 <= int(text) <= len(shown):
+            return shown[int(text) - 1]
+        for button in shown:
+            if button.label.strip().lower() == text.lower():
+                return button
+        return None
+
+    async def handle_line(self, line: str) -> None:
+        """Process one line end to end: engine, outbox, printed replies."""
+        message = self.to_message(line)
+        if message is None:
+            return
+        if message.action is not None:
+            self.transport.buttons.pop(self.user_id, None)
+        self.app.engine.handle(message)
+        await self.sender.flush()
+
+    async def run(self) -> None:
+        """Serve until end of input or `/quit`."""
+        interactive = self.stdin.isatty()
+        await self.sender.flush()
+        while True:
+            if interactive:
+                self.transport.out.write("> ")
+                self.transport.out.flush()
+            line = await asyncio.to_thread(self.stdin.readline)
+            if not line or line.strip() in {"/quit", "/exit"}:
+                break
+            if self.echo and not interactive:
+                self.transport.out.write(f"> {line.rstrip()}\n")
+            await self.handle_line(line)
+
+
+def make_session(
+    app: App, *, user_id: int, language: str | None, stdin: TextIO | None = None, out: TextIO | None = None
+) -> ConsoleSession:
+    """Wire a console session onto the app."""
+    transport = ConsoleTransport(out=out or sys.stdout)
+    sender = OutboxSender(app.uow_factory, transport, app.clock)
+    return ConsoleSession(
+        app=app,
+        user_id=user_id,
+        language=language,
+        stdin=stdin or sys.stdin,
+        transport=transport,
+        sender=sender,
+        echo=True,
+    )

@@ -1,0 +1,298 @@
+"""The outbox sender: delivers stored outgoing messages through a channel transport.
+
+The engine writes replies to the outbox in the same transaction as the change that caused them, so a
+crash never loses a reply and never sends one for a change that was rolled back. This module is the other
+half: it claims due rows, delivers them in order within the channel's rate limits, and records the outcome
+row by row (so a crash mid-batch does not resend what was already delivered). Channel specifics stay behind
+`Transport`, which turns every platform error into a `DeliveryResult` the sender knows how to schedule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from types import TracebackType
+from typing import Protocol, Self
+
+from dialogs.clock import Clock
+from dialogs.messages import ChannelName, Outgoing
+from dialogs.ports import OutboxRepository, PendingMessage
+
+__all__ = [
+    "Blocked",
+    "Delivered",
+    "DeliveryResult",
+    "Failed",
+    "OutboxSender",
+    "OutboxUnitOfWork",
+    "RateLimiter",
+    "RetryAfter",
+    "RetryPolicy",
+    "Transport",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """The channel accepted the message."""
+
+    external_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RetryAfter:
+    """The channel asked us to slow down; the row is retried after `seconds` and never given up for it."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """The person blocked the bot (Telegram 403): retrying cannot help, the resident is unreachable."""
+
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Failed:
+    """Any other failure; `retryable` separates a network hiccup from a message the channel rejects."""
+
+    error: str
+    retryable: bool
+
+
+DeliveryResult = Delivered | RetryAfter | Blocked | Failed
+
+
+class Transport(Protocol):
+    """Delivers one outgoing message on one channel and never raises for delivery problems."""
+
+    @property
+    def channel(self) -> ChannelName: ...
+
+    async def send(self, message: Outgoing) -> DeliveryResult: ...
+
+
+class RateLimiter(Protocol):
+    """Paces deliveries per chat; `delay` lets the sender postpone instead of blocking a whole batch."""
+
+    def delay(self, chat_id: int) -> float:
+        """Seconds until a message to this chat may be sent (0 when it may go now)."""
+        ...
+
+    async def acquire(self, chat_id: int) -> None:
+        """Wait for and take the right to send one message to this chat."""
+        ...
+
+
+class OutboxUnitOfWork(Protocol):
+    """The slice of `dialogs.ports.UnitOfWork` the sender needs, so tests can fake only the outbox."""
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How failed deliveries are rescheduled.
+
+    Only `Failed(retryable=True)` counts towards giving up: a 429 or our own postponement is not the
+    message's fault. `max_attempts` compares with the row's stored attempt count, which includes those.
+    """
+
+    max_attempts: int = 8
+    base_delay: float = 2.0
+    max_delay: float = 600.0
+    max_rate_wait: float = 2.0
+    lease_seconds: int = 60
+
+    def backoff(self, attempts: int) -> float:
+        """Exponential delay after the given number of previous attempts."""
+        return float(min(self.max_delay, self.base_delay * (2 ** min(attempts, 30))))
+
+
+BlockedCallback = Callable[[int], Awaitable[None] | None]
+
+
+class OutboxSender:
+    """Claims due outbox rows of one channel and delivers them through its transport."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], OutboxUnitOfWork],
+        transport: Transport,
+        clock: Clock,
+        *,
+        limiter: RateLimiter | None = None,
+        policy: RetryPolicy | None = None,
+        on_blocked: BlockedCallback | None = None,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._transport = transport
+        self._clock = clock
+        self._limiter = limiter
+        self._policy = policy or RetryPolicy()
+        self._on_blocked = on_blocked
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Ask a running `run` loop to flush now (the engine just enqueued something)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, interval: float = 1.0, limit: int = 100) -> None:
+        """Flush until `stop` is set: at once after a full batch or `wake()`, else every `interval` s."""
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                delivered = await self.flush(limit=limit)
+            except Exception:
+                logger.exception("outbox flush failed", extra={"channel": str(self._transport.channel)})
+                delivered = 0
+            if delivered >= limit:
+                continue
+            await _wait_any(stop, self._wake, interval)
+
+    async def flush(self, limit: int = 100) -> int:
+        """Deliver up to `limit` due rows in id order; returns how many were delivered."""
+        held: dict[int, _Hold] = {}
+        delivered = 0
+        for row in self._claim(limit):
+            chat_id = row.message.chat_id
+            if chat_id in held:
+                self._mark_failed(row, held[chat_id].reason, held[chat_id].retry_at)
+                continue
+            outcome = await self._deliver(row)
+            if outcome is _DELIVERED:
+                delivered += 1
+            elif isinstance(outcome, _Hold):
+                held[chat_id] = outcome
+                if outcome.blocked:
+                    await self._report_blocked(chat_id)
+        return delivered
+
+    def _claim(self, limit: int) -> list[PendingMessage]:
+        with self._uow_factory() as uow:
+            rows = list(
+                uow.outbox.claim(
+                    channel=str(self._transport.channel),
+                    now=self._clock.now(),
+                    limit=limit,
+                    lease_seconds=self._policy.lease_seconds,
+                )
+            )
+            uow.commit()
+        return sorted(rows, key=lambda row: row.id)
+
+    async def _deliver(self, row: PendingMessage) -> _Outcome:
+        """Send one row and record the outcome; a returned hold stops the rest of its chat's batch."""
+        chat_id = row.message.chat_id
+        if self._limiter is not None:
+            wait = self._limiter.delay(chat_id)
+            if wait > self._policy.max_rate_wait:
+                return self._postpone(row, wait, "rate limited")
+            await self._limiter.acquire(chat_id)
+        try:
+            result = await self._transport.send(row.message)
+        except Exception as exc:  # a transport must not raise; if it does, treat it as a hiccup
+            logger.exception("transport raised", extra={"outbox_id": row.id})
+            result = Failed(error=f"{type(exc).__name__}: {exc}", retryable=True)
+        return self._settle(row, result)
+
+    def _settle(self, row: PendingMessage, result: DeliveryResult) -> _Outcome:
+        match result:
+            case Delivered():
+                self._mark_sent(row)
+                return _DELIVERED
+            case RetryAfter(seconds=seconds):
+                return self._postpone(row, seconds, f"retry after {seconds:g}s")
+            case Blocked(description=description):
+                self._mark_failed(row, f"blocked: {description}", None)
+                return _Hold(retry_at=None, reason="blocked", blocked=True)
+            case Failed(error=error, retryable=True) if row.attempts + 1 < self._policy.max_attempts:
+                return self._postpone(row, self._policy.backoff(row.attempts), error)
+            case Failed(error=error):
+                # Only this message is at fault: later messages to the chat still go out.
+                logger.warning("outbox message given up", extra={"outbox_id": row.id, "error": error})
+                self._mark_failed(row, error, None)
+                return _GIVEN_UP
+
+    def _postpone(self, row: PendingMessage, seconds: float, reason: str) -> _Hold:
+        retry_at = self._clock.now() + timedelta(seconds=seconds)
+        self._mark_failed(row, reason, retry_at)
+        return _Hold(retry_at=retry_at, reason=f"earlier message: {reason}")
+
+    def _mark_sent(self, row: PendingMessage) -> None:
+        with self._uow_factory() as uow:
+            uow.outbox.mark_sent(message_id=row.id, now=self._clock.now())
+            uow.commit()
+        logger.debug("outbox message delivered", extra={"outbox_id": row.id})
+
+    def _mark_failed(self, row: PendingMessage, error: str, retry_at: datetime | None) -> None:
+        with self._uow_factory() as uow:
+            uow.outbox.mark_failed(message_id=row.id, now=self._clock.now(), error=error, retry_at=retry_at)
+            uow.commit()
+
+    async def _report_blocked(self, chat_id: int) -> None:
+        logger.info("chat blocked the bot", extra={"chat_id": chat_id})
+        if self._on_blocked is None:
+            return
+        try:
+            outcome = self._on_blocked(chat_id)
+            if inspect.isawaitable(outcome):
+                await outcome
+        except Exception:
+            logger.exception("on_blocked callback failed", extra={"chat_id": chat_id})
+
+
+@dataclass(frozen=True)
+class _Hold:
+    """Why the rest of a chat's batch must not be sent now (per-chat order), and when it may be retried.
+
+    `retry_at` None means the later rows share the fate of the earlier one and are given up (blocked bot).
+    """
+
+    retry_at: datetime | None
+    reason: str
+    blocked: bool = False
+
+
+class _Settled(Enum):
+    DELIVERED = "delivered"
+    GIVEN_UP = "given up"
+
+
+_DELIVERED = _Settled.DELIVERED
+_GIVEN_UP = _Settled.GIVEN_UP
+_Outcome = _Hold | _Settled
+
+
+async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, interval: float) -> None:
+    """Return when either event is set or after `interval` seconds."""
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        for waiter in waiters:
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiter

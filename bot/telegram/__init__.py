@@ -1,0 +1,1 @@
+"""The Telegram channel: aiogram adapter, rendering, transport and polling runner."""

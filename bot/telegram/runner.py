@@ -1,0 +1,136 @@
+"""Wiring aiogram: the bot client, a dispatcher whose handlers only translate, and the polling loop.
+
+Handlers are deliberately thin: translate the update, hand it to `on_message` (the engine side), done.
+Replies do not go back through the handler; the engine stores them in the outbox and the sender delivers
+them, so a reply survives a crash between handling and sending. Updates of one chat are handled one at a
+time and in order (aiogram runs updates as concurrent tasks), updates of different chats in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, CallbackQuery, Chat, Message, TelegramObject, User
+
+from bot.telegram.translate import from_callback_query, from_message
+from dialogs.messages import IncomingMessage
+
+__all__ = ["ChatOrderMiddleware", "OnMessage", "build_dispatcher", "make_bot", "run_polling"]
+
+logger = logging.getLogger(__name__)
+
+OnMessage = Callable[[IncomingMessage], Awaitable[None]]
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+def make_bot(token: str, api_base: str) -> Bot:
+    """A bot that calls `{api_base}/bot{token}/{method}` (the real API, a local server or a test fake)."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+    return Bot(token=token, session=session)
+
+
+class ChatOrderMiddleware(BaseMiddleware):
+    """Serialises updates per chat with one `asyncio.Lock` per active chat (FIFO, so order is kept).
+
+    Locks are dropped when nobody holds or waits for them, so the map only holds busy chats.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        chat: Chat | None = data.get("event_chat")
+        user: User | None = data.get("event_from_user")
+        key = chat.id if chat else user.id if user else None
+        if key is None:
+            return await handler(event, data)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                return await handler(event, data)
+        finally:
+            self._users[key] -= 1
+            if self._users[key] == 0:
+                del self._users[key], self._locks[key]
+
+    @property
+    def active_chats(self) -> int:
+        """Chats with an update in progress or waiting (for tests and metrics)."""
+        return len(self._locks)
+
+
+def _router(on_message: OnMessage) -> Router:
+    router = Router(name="frontdesk")
+
+    @router.message()
+    async def handle_message(message: Message) -> None:
+        await on_message(from_message(message))
+
+    @router.callback_query()
+    async def handle_callback(query: CallbackQuery) -> None:
+        await _answer_quietly(query)  # stop the button's spinner before the engine works
+        await on_message(from_callback_query(query))
+
+    @router.edited_message()
+    async def handle_edit(message: Message) -> None:
+        logger.debug("edited message ignored", extra={"chat_id": message.chat.id})
+
+    return router
+
+
+async def _answer_quietly(query: CallbackQuery) -> None:
+    """Answering too late (> ~15 s) fails with 400; the press itself is still worth handling."""
+    try:
+        await query.answer()
+    except TelegramAPIError as error:
+        logger.info("callback query not answered: %s", type(error).__name__)
+
+
+def build_dispatcher(on_message: OnMessage) -> Dispatcher:
+    """A dispatcher without aiogram FSM (state lives in our database) that feeds `on_message`."""
+    dispatcher = Dispatcher(disable_fsm=True)
+    dispatcher.update.outer_middleware(ChatOrderMiddleware())
+    dispatcher.include_router(_router(on_message))
+    return dispatcher
+
+
+async def _prepare(bot: Bot, commands: list[tuple[str, str]]) -> None:
+    """Best-effort setup: emulators and local servers often lack these methods; polling works anyway."""
+    try:
+        await bot.set_my_commands([BotCommand(command=name, description=text) for name, text in commands])
+    except Exception as error:
+        logger.warning("setMyCommands failed, continuing without a command menu: %s", error)
+    try:
+        await bot.delete_webhook(drop_pending_updates=False)
+    except Exception as error:
+        logger.warning("deleteWebhook failed, polling may conflict with a webhook: %s", error)
+
+
+async def run_polling(
+    bot: Bot,
+    dispatcher: Dispatcher,
+    commands: list[tuple[str, str]],
+    *,
+    polling_timeout: int = 30,
+    handle_signals: bool = True,
+) -> None:
+    """Register commands, then long-poll until `dispatcher.stop_polling()` (or SIGINT/SIGTERM).
+
+    The bot's HTTP session is left open: the outbox sender shares the bot, and its owner closes it.
+    """
+    await _prepare(bot, commands)
+    await dispatcher.start_polling(
+        bot,
+        polling_timeout=polling_timeout,
+        handle_signals=handle_signals,
+        close_bot_session=False,
+    )

@@ -1,0 +1,33 @@
+"""What every conversation flow looks like to the engine.
+
+A flow is one conversation (household linking, a repair report …). Its steps are a `StrEnum`; the engine
+stores the flow name, the step and the slots in the conversation record after every turn, so a flow is a
+function of (stored state, incoming message) and continues after a restart or on another worker.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Protocol
+
+from dialogs.turn import Turn
+
+
+class FlowName(StrEnum):
+    """The flows the engine can be in."""
+
+    ONBOARDING = "onboarding"
+    REPAIR = "repair"
+    CLARIFY = "clarify"
+    LANGUAGE = "language"
+    REQUEST = "request"
+
+
+class Flow(Protocol):
+    """A conversation that spans several messages."""
+
+    name: FlowName
+
+    def resume(self, turn: Turn) -> None:
+        """Handle the turn's message at the flow's current step."""
+        ...

@@ -1,0 +1,105 @@
+"""Opening tickets and describing them to residents.
+
+A ticket is always opened with its `created` event in the same unit of work, so the audit trail, the
+promise clock and the reports never see a ticket without its history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from dialogs.domain import (
+    EventKind,
+    Priority,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    TicketType,
+    make_reference,
+)
+from dialogs.turn import Turn
+
+
+def open_ticket(
+    turn: Turn,
+    ticket_type: TicketType,
+    *,
+    description: str,
+    location: str = "",
+    category: str | None = None,
+    phone: str | None = None,
+    preferred_time: datetime | None = None,
+    priority: Priority = Priority.NORMAL,
+    photos: tuple[str, ...] = (),
+    details: dict[str, str] | None = None,
+    household_id: int | None = None,
+) -> Ticket:
+    """Create a ticket for the turn's resident, with its reference and its first event."""
+    resident = turn.resident
+    if resident.id is None:
+        raise ValueError("the resident must be saved before a ticket is opened")
+    day = turn.local_now.date()
+    sequence = turn.uow.tickets.next_sequence(ticket_type=ticket_type, day=day)
+    ticket = turn.uow.tickets.save(
+        ticket=Ticket(
+            id=None,
+            reference=make_reference(ticket_type, day, sequence),
+            type=ticket_type,
+            status=TicketStatus.OPEN,
+            resident_id=resident.id,
+            household_id=household_id if household_id is not None else resident.household_id,
+            description=description,
+            location=location,
+            category=category,
+            phone=phone,
+            preferred_time=preferred_time,
+            priority=priority,
+            language=resident.language,
+            channel=turn.message.channel.value,
+            chat_id=turn.message.chat_id,
+            photos=photos,
+            details=dict(details or {}),
+            created_at=turn.now,
+            updated_at=turn.now,
+        )
+    )
+    if ticket.id is None:
+        raise RuntimeError("the ticket repository returned a ticket without an id")
+    data: dict[str, Any] = {"type": ticket_type.value, "priority": priority.value}
+    if category:
+        data["category"] = category
+    turn.uow.tickets.append_event(
+        event=TicketEvent(
+            id=None,
+            ticket_id=ticket.id,
+            kind=EventKind.CREATED,
+            at=turn.now,
+            actor=f"resident:{resident.id}",
+            data=data,
+        )
+    )
+    return ticket
+
+
+def status_label(turn: Turn, status: TicketStatus) -> str:
+    """A ticket status in the resident's words."""
+    return turn.t(f"status.{status.value}")
+
+
+def type_label(turn: Turn, ticket_type: TicketType) -> str:
+    """A ticket type in the resident's words."""
+    return turn.t(f"ticket_type.{ticket_type.name.lower()}")
+
+
+def describe_for_list(turn: Turn, ticket: Ticket) -> str:
+    """One line of `/mytickets`."""
+    summary = ticket.description if len(ticket.description) <= 30 else ticket.description[:29] + "…"
+    return turn.t(
+        "mytickets.line",
+        reference=ticket.reference,
+        type=type_label(turn, ticket.type),
+        status=status_label(turn, ticket.status),
+        created=turn.format_time(ticket.created_at),
+        summary=summary,
+    )

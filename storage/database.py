@@ -1,0 +1,109 @@
+"""Engines and schema migrations.
+
+`make_engine` is the one place connection settings are decided, so every process (bot, scheduler,
+sender, tests) talks to the database the same way. `upgrade` runs the Alembic migrations from code, with
+the configuration built here rather than read from an `alembic.ini`, so an installed package can migrate
+its database without any file beside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Engine, make_url
+
+__all__ = [
+    "MIGRATIONS_DIR",
+    "alembic_config",
+    "default_sqlite_url",
+    "make_engine",
+    "normalise_url",
+    "upgrade",
+]
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+_SQLITE_PRAGMAS = (
+    # WAL lets readers work while one writer writes (the bot, the scheduler and the sender share a file).
+    "PRAGMA journal_mode=WAL",
+    # Wait for the write lock instead of failing at once with "database is locked".
+    "PRAGMA busy_timeout=5000",
+    # SQLite ignores foreign keys unless told otherwise, per connection.
+    "PRAGMA foreign_keys=ON",
+)
+
+
+def default_sqlite_url(base_dir: Path) -> str:
+    """The SQLite database used when none is configured: `<base_dir>/var/frontdesk.db`."""
+    return f"sqlite:///{(base_dir / 'var' / 'frontdesk.db').as_posix()}"
+
+
+def normalise_url(url: str | URL) -> URL:
+    """Parse a URL, sending plain `postgresql://` (and `postgres://`) to the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """Create an engine for SQLite or PostgreSQL; extra keyword arguments go to `create_engine`.
+
+    For a SQLite file the parent directory is created, so a fresh checkout runs without setup.
+    """
+    parsed = normalise_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, **kwargs)
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    if backend == "postgresql":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(parsed, **kwargs)
+    raise ValueError(f"unsupported database: {backend} (use sqlite or postgresql)")
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def alembic_config(url: str | URL | None = None) -> Config:
+    """An Alembic `Config` pointing at the packaged migrations (no ini file needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        rendered = normalise_url(url).render_as_string(hide_password=False)
+        # ConfigParser interpolation treats % specially; URL-encoded passwords contain it.
+        config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
+    return config
+
+
+def upgrade(engine_or_url: Engine | str | URL, revision: str = "head") -> None:
+    """Migrate the database to `revision` (default: the newest), in one transaction where supported."""
+    if isinstance(engine_or_url, Engine):
+        _upgrade_with(engine_or_url, revision)
+        return
+    engine = make_engine(engine_or_url)
+    try:
+        _upgrade_with(engine, revision)
+    finally:
+        engine.dispose()
+
+
+def _upgrade_with(engine: Engine, revision: str) -> None:
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)

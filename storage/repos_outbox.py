@@ -1,0 +1,140 @@
+"""The outbox: outgoing messages stored with the change that caused them, delivered by a sender.
+
+A sender runs short units of work: `claim` and commit, deliver outside any transaction, then `mark_sent`
+or `mark_failed` and commit. A claimed row is leased: if its sender dies, the lease runs out and another
+sender re-claims it, so a crash may deliver a message twice but never loses one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, col, select
+
+from dialogs.messages import ChannelName, Outgoing
+from storage.codec import reply_from_json, reply_to_json
+from storage.dialect import dialect_name
+from storage.tables import OutboxRow, OutboxStatus, table_of
+
+__all__ = ["SqlOutboxRepository", "StoredMessage"]
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A claimed outbox row (implements `dialogs.ports.PendingMessage`)."""
+
+    id: int
+    message: Outgoing
+    attempts: int
+
+
+class SqlOutboxRepository:
+    """Outgoing messages over one session."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def enqueue(self, *, message: Outgoing, now: datetime) -> int:
+        """Store a message for delivery, due at once; returns its id."""
+        row = OutboxRow(
+            channel=message.channel.value,
+            chat_id=message.chat_id,
+            audience=message.audience,
+            payload=reply_to_json(message.reply),
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            available_at=now,
+            created_at=now,
+        )
+        self._session.add(row)
+        self._session.flush()
+        assert row.id is not None
+        return row.id
+
+    def claim(
+        self, *, channel: str, now: datetime, limit: int, lease_seconds: int = 60
+    ) -> Sequence[StoredMessage]:
+        """Take up to `limit` due rows, oldest first, leasing them for `lease_seconds`.
+
+        Due means pending and available, or being sent under a lease that has run out. PostgreSQL locks
+        the chosen rows with `FOR UPDATE SKIP LOCKED`, so a concurrent sender passes over them instead of
+        waiting; SQLite does the choice and the update in one `UPDATE … RETURNING`, which holds the
+        database's single write lock. Either way two senders never take the same row.
+        """
+        if limit <= 0:
+            return []
+        table = table_of(OutboxRow)
+        due = select(col(OutboxRow.id)).where(
+            OutboxRow.channel == channel,
+            or_(
+                and_(col(OutboxRow.status) == OutboxStatus.PENDING, col(OutboxRow.available_at) <= now),
+                and_(col(OutboxRow.status) == OutboxStatus.SENDING, col(OutboxRow.lease_until) <= now),
+            ),
+        )
+        due = due.order_by(col(OutboxRow.id)).limit(limit)
+        chosen: Any
+        if dialect_name(self._session) == "postgresql":
+            chosen = list(self._session.exec(due.with_for_update(skip_locked=True)))
+            if not chosen:
+                return []
+        else:
+            chosen = due.scalar_subquery()
+        statement = (
+            update(table)
+            .where(table.c.id.in_(chosen))
+            .values(
+                status=OutboxStatus.SENDING,
+                lease_until=now + timedelta(seconds=lease_seconds),
+                attempts=table.c.attempts + 1,
+            )
+            .returning(
+                table.c.id,
+                table.c.channel,
+                table.c.chat_id,
+                table.c.audience,
+                table.c.payload,
+                table.c.attempts,
+            )
+        )
+        rows = self._session.exec(statement).all()
+        claimed = [
+            StoredMessage(
+                id=row.id,
+                message=Outgoing(
+                    channel=ChannelName(row.channel),
+                    chat_id=row.chat_id,
+                    reply=reply_from_json(row.payload),
+                    audience=row.audience,
+                ),
+                attempts=row.attempts,
+            )
+            for row in rows
+        ]
+        return sorted(claimed, key=lambda message: message.id)
+
+    def mark_sent(self, *, message_id: int, now: datetime) -> None:
+        """Record delivery; the row stays as the record of what was sent."""
+        self._update(message_id, status=OutboxStatus.SENT, sent_at=now, lease_until=None, last_error=None)
+
+    def mark_failed(self, *, message_id: int, now: datetime, error: str, retry_at: datetime | None) -> None:
+        """Record a failed attempt: back to pending at `retry_at`, or `failed` for good when it is None."""
+        if retry_at is None:
+            self._update(message_id, status=OutboxStatus.FAILED, lease_until=None, last_error=error)
+        else:
+            self._update(
+                message_id,
+                status=OutboxStatus.PENDING,
+                available_at=retry_at,
+                lease_until=None,
+                last_error=error,
+            )
+
+    def _update(self, message_id: int, **values: Any) -> None:
+        table = table_of(OutboxRow)
+        result = self._session.exec(update(table).where(table.c.id == message_id).values(**values))
+        if result.rowcount != 1:
+            raise LookupError(f"no outbox message with id {message_id}")

@@ -1,0 +1,131 @@
+"""Repositories for the people the front desk knows: households, residents and staff."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from dialogs.domain import Household, Resident, StaffMember, StaffRole
+from storage.dialect import upsert_insert
+from storage.rows import stored
+from storage.tables import HouseholdRow, ResidentRow, StaffRow, table_of
+
+__all__ = ["SqlHouseholdRepository", "SqlResidentRepository", "SqlStaffRepository"]
+
+
+def _household(row: HouseholdRow) -> Household:
+    return Household(id=row.id, room=row.room, building=row.building, unit=row.unit)
+
+
+def _resident(row: ResidentRow) -> Resident:
+    return Resident(
+        id=row.id,
+        channel=row.channel,
+        external_id=row.external_id,
+        display_name=row.display_name,
+        phone=row.phone,
+        language=row.language,
+        household_id=row.household_id,
+        created_at=row.created_at,
+    )
+
+
+def _staff(row: StaffRow) -> StaffMember:
+    return StaffMember(
+        id=row.id,
+        telegram_id=row.telegram_id,
+        name=row.name,
+        role=StaffRole(row.role),
+        skills=tuple(row.skills),
+        active=row.active,
+    )
+
+
+class SqlHouseholdRepository:
+    """Households, keyed by their room label."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, *, household_id: int) -> Household | None:
+        row = self._session.get(HouseholdRow, household_id)
+        return None if row is None else _household(row)
+
+    def get_or_create(self, *, room: str, building: str = "", unit: str = "") -> Household:
+        """Return the household of `room`, creating it if new.
+
+        `INSERT … ON CONFLICT DO NOTHING` rather than select-then-insert, so two workers seeing the same
+        new room at once do not fail on the unique constraint. An existing household is returned as it is.
+        """
+        table = table_of(HouseholdRow)
+        statement = (
+            upsert_insert(self._session, table)
+            .values(room=room, building=building, unit=unit)
+            .on_conflict_do_nothing(index_elements=["room"])
+        )
+        self._session.exec(statement)
+        row = self._session.exec(select(HouseholdRow).where(HouseholdRow.room == room)).one()
+        return _household(row)
+
+
+class SqlResidentRepository:
+    """Residents and their channel identities."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, *, resident_id: int) -> Resident | None:
+        row = self._session.get(ResidentRow, resident_id)
+        return None if row is None else _resident(row)
+
+    def find(self, *, channel: str, external_id: int) -> Resident | None:
+        statement = select(ResidentRow).where(
+            ResidentRow.channel == channel, ResidentRow.external_id == external_id
+        )
+        row = self._session.exec(statement).one_or_none()
+        return None if row is None else _resident(row)
+
+    def save(self, *, resident: Resident) -> Resident:
+        """Insert (id None) or update; an id that is not stored is an error, not an implicit insert."""
+        fields = {
+            "channel": resident.channel,
+            "external_id": resident.external_id,
+            "display_name": resident.display_name,
+            "phone": resident.phone,
+            "language": resident.language,
+            "household_id": resident.household_id,
+            "created_at": resident.created_at,
+        }
+        row = stored(self._session, ResidentRow, resident.id, fields)
+        return _resident(row)
+
+
+class SqlStaffRepository:
+    """The staff registry."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def find(self, *, telegram_id: int) -> StaffMember | None:
+        statement = select(StaffRow).where(StaffRow.telegram_id == telegram_id)
+        row = self._session.exec(statement).one_or_none()
+        return None if row is None else _staff(row)
+
+    def save(self, *, member: StaffMember) -> StaffMember:
+        """Insert (id None) or update by id."""
+        fields = {
+            "telegram_id": member.telegram_id,
+            "name": member.name,
+            "role": member.role.value,
+            "skills": list(member.skills),
+            "active": member.active,
+        }
+        row = stored(self._session, StaffRow, member.id, fields)
+        return _staff(row)
+
+    def list(self, *, active_only: bool = True) -> Sequence[StaffMember]:
+        statement = select(StaffRow).order_by(col(StaffRow.id))
+        if active_only:
+            statement = statement.where(col(StaffRow.active).is_(True))
+        return [_staff(row) for row in self._session.exec(statement)]

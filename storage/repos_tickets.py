@@ -1,0 +1,135 @@
+"""The ticket repository: tickets, their daily reference sequences and their append-only event log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from dialogs.domain import EventKind, Priority, Ticket, TicketEvent, TicketStatus, TicketType
+from storage.dialect import upsert_insert
+from storage.rows import stored
+from storage.tables import TicketEventRow, TicketRow, TicketSequenceRow, table_of
+
+__all__ = ["SqlTicketRepository"]
+
+
+def _ticket(row: TicketRow) -> Ticket:
+    assert row.id is not None
+    return Ticket(
+        id=row.id,
+        reference=row.reference,
+        type=TicketType(row.type),
+        status=TicketStatus(row.status),
+        resident_id=row.resident_id,
+        description=row.description,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        household_id=row.household_id,
+        location=row.location,
+        category=row.category,
+        phone=row.phone,
+        preferred_time=row.preferred_time,
+        priority=Priority(row.priority),
+        language=row.language,
+        channel=row.channel,
+        chat_id=row.chat_id,
+        photos=tuple(row.photos),
+        details=dict(row.details),
+    )
+
+
+def _event(row: TicketEventRow) -> TicketEvent:
+    return TicketEvent(
+        id=row.id,
+        ticket_id=row.ticket_id,
+        kind=EventKind(row.kind),
+        at=row.at,
+        actor=row.actor,
+        data=dict(row.data),
+    )
+
+
+class SqlTicketRepository:
+    """Tickets and their events over one session."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def next_sequence(self, *, ticket_type: TicketType, day: date) -> int:
+        """Take the next number with one upsert, so concurrent workers never get the same reference.
+
+        The row lock taken by the upsert is held until the unit of work ends; keep that unit short.
+        """
+        table = table_of(TicketSequenceRow)
+        insert = upsert_insert(self._session, table).values(type=ticket_type.value, day=day, last=1)
+        statement = insert.on_conflict_do_update(
+            index_elements=["type", "day"],
+            set_={"last": table.c.last + 1},
+        ).returning(table.c.last)
+        value = self._session.exec(statement).scalar_one()
+        return int(value)
+
+    def save(self, *, ticket: Ticket) -> Ticket:
+        """Insert (id None) or update by id; the caller appends the matching event."""
+        fields = {
+            "reference": ticket.reference,
+            "type": ticket.type.value,
+            "status": ticket.status.value,
+            "priority": ticket.priority.value,
+            "resident_id": ticket.resident_id,
+            "household_id": ticket.household_id,
+            "location": ticket.location,
+            "category": ticket.category,
+            "description": ticket.description,
+            "phone": ticket.phone,
+            "preferred_time": ticket.preferred_time,
+            "language": ticket.language,
+            "channel": ticket.channel,
+            "chat_id": ticket.chat_id,
+            "photos": list(ticket.photos),
+            "details": dict(ticket.details),
+            "created_at": ticket.created_at,
+            "updated_at": ticket.updated_at,
+        }
+        return _ticket(stored(self._session, TicketRow, ticket.id, fields))
+
+    def get(self, *, reference: str) -> Ticket | None:
+        statement = select(TicketRow).where(TicketRow.reference == reference)
+        row = self._session.exec(statement).one_or_none()
+        return None if row is None else _ticket(row)
+
+    def list_for_resident(self, *, resident_id: int, limit: int = 20) -> Sequence[Ticket]:
+        """The resident's tickets, newest first (what "my requests" shows)."""
+        statement = (
+            select(TicketRow)
+            .where(TicketRow.resident_id == resident_id)
+            .order_by(col(TicketRow.created_at).desc(), col(TicketRow.id).desc())
+            .limit(limit)
+        )
+        return [_ticket(row) for row in self._session.exec(statement)]
+
+    def append_event(self, *, event: TicketEvent) -> TicketEvent:
+        """Append a new event; events are facts, so an event that already has an id is refused."""
+        if event.id is not None:
+            raise ValueError("ticket events are append-only: cannot save an event that has an id")
+        row = TicketEventRow(
+            ticket_id=event.ticket_id,
+            kind=event.kind.value,
+            at=event.at,
+            actor=event.actor,
+            data=dict(event.data),
+        )
+        self._session.add(row)
+        self._session.flush()
+        return _event(row)
+
+    def events(self, *, ticket_id: int) -> Sequence[TicketEvent]:
+        """The ticket's events in the order they were appended."""
+        statement = (
+            select(TicketEventRow)
+            .where(TicketEventRow.ticket_id == ticket_id)
+            .order_by(col(TicketEventRow.id))
+        )
+        return [_event(row) for row in self._session.exec(statement)]

@@ -1,0 +1,99 @@
+"""The unit of work: one session, one transaction, all repositories.
+
+Everything one incoming message causes (a ticket, its events, the conversation state, the replies in the
+outbox) is committed together or not at all; leaving the block without `commit()` rolls back.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from dialogs.ports import (
+    ConversationRepository,
+    HouseholdRepository,
+    OutboxRepository,
+    ResidentRepository,
+    StaffRepository,
+    TicketRepository,
+)
+from storage.repositories import (
+    SqlConversationRepository,
+    SqlHouseholdRepository,
+    SqlOutboxRepository,
+    SqlResidentRepository,
+    SqlStaffRepository,
+    SqlTicketRepository,
+)
+
+__all__ = ["SqlUnitOfWork", "SqlUnitOfWorkFactory"]
+
+
+class SqlUnitOfWork:
+    """Implements `dialogs.ports.UnitOfWork` over a SQLModel session.
+
+    The session and repositories exist only inside the `with` block, so a unit of work cannot be used
+    half-open or reused after it has ended.
+    """
+
+    # Typed as the ports (not the Sql classes): the Protocol's attributes are settable, hence invariant.
+    households: HouseholdRepository
+    residents: ResidentRepository
+    staff: StaffRepository
+    tickets: TicketRepository
+    conversations: ConversationRepository
+    outbox: OutboxRepository
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._session: Session | None = None
+
+    def __enter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("unit of work already entered")
+        # expire_on_commit=False: the repositories hand out frozen dataclasses, never live rows, so
+        # reloading every row after commit would only cost queries.
+        session = Session(self._engine, expire_on_commit=False)
+        self._session = session
+        self.households = SqlHouseholdRepository(session)
+        self.residents = SqlResidentRepository(session)
+        self.staff = SqlStaffRepository(session)
+        self.tickets = SqlTicketRepository(session)
+        self.conversations = SqlConversationRepository(session)
+        self.outbox = SqlOutboxRepository(session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed and give the connection back to the pool."""
+        session = self._session
+        self._session = None
+        if session is None:
+            return
+        try:
+            session.rollback()
+        finally:
+            session.close()
+
+    def commit(self) -> None:
+        """Commit everything done so far; the unit of work stays usable for more work."""
+        if self._session is None:
+            raise RuntimeError("unit of work used outside its `with` block")
+        self._session.commit()
+
+
+class SqlUnitOfWorkFactory:
+    """Implements `dialogs.ports.UnitOfWorkFactory`: a new unit of work per call, all on one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._engine)
