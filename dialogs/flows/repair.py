@@ -124,7 +124,9 @@ class RepairFlow:
             self._absorb(turn, first=True)
             return True
         if step is RepairStep.LOCATION:
-            if action is not None and action.kind is ActionKind.ROOM and turn.resident.household_id is not None:
+            says_yes = action is None and bool(turn.text) and turn.parse().intent.name == "affirm"
+            at_home = (action is not None and action.kind is ActionKind.ROOM) or says_yes
+            if at_home and turn.resident.household_id is not None:
                 slots["household_id"] = turn.resident.household_id
                 slots["location"] = home_label(turn) or ""
                 return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,6 +53,20 @@ def _percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[index]
 
 
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process.
+
+    `VmHWM` from /proc is used where it exists because `ru_maxrss` survives fork+exec on Linux and would
+    report the parent's (training) peak.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def probe(data_dir: Path, cache_dir: Path, parses: int) -> ProbeResult:
     """Load the (already cached) model, warm it up, time `parses` parses, report peak RSS."""
     started = time.perf_counter()
@@ -68,19 +83,21 @@ def probe(data_dir: Path, cache_dir: Path, parses: int) -> ProbeResult:
         nlu.parse(text, now=_FIXED_NOW)
         latencies.append((time.perf_counter() - begin) * 1000)
     latencies.sort()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
-    return ProbeResult(load_seconds, _percentile(latencies, 0.5), _percentile(latencies, 0.99), parses, rss_mb)
+    return ProbeResult(load_seconds, _percentile(latencies, 0.5), _percentile(latencies, 0.99), parses, _peak_rss_mb())
 
 
 def run_benchmark(data_dir: Path, *, parses: int = DEFAULT_PARSES) -> BenchResult:
     """Train from scratch into a temporary cache, then probe loading and parsing in a child process."""
-    data = load_training_data(data_dir)
     with tempfile.TemporaryDirectory(prefix="nlu-bench-") as tmp:
-        cache_dir = Path(tmp)
+        # A snapshot, so that the child loads exactly the model the parent trained even if the data changes.
+        snapshot = Path(tmp) / "data"
+        shutil.copytree(data_dir, snapshot)
+        data = load_training_data(snapshot)
+        cache_dir = Path(tmp) / "cache"
         nlu = BuiltinNlu.from_data(data, cache_dir, force_train=True)
         report = nlu.train_report
         assert report is not None  # a forced load always trains
-        command = [sys.executable, "-m", "dialogs.nlu.benchmark", str(data_dir), str(cache_dir), str(parses)]
+        command = [sys.executable, "-m", "dialogs.nlu.benchmark", str(snapshot), str(cache_dir), str(parses)]
         completed = subprocess.run(command, capture_output=True, text=True, check=True)
         measured = ProbeResult(**json.loads(completed.stdout.strip().splitlines()[-1]))
     return BenchResult(report.seconds, report.examples, report.intents, report.features, measured)

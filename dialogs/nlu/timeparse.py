@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any
@@ -79,7 +81,8 @@ class TimeExtractor:
             "second": local.second,
         }
         try:
-            results: list[dict[str, Any]] = self._jionlp.ner.extract_time(text, time_base=base)
+            with _quiet_root_logger():
+                results: list[dict[str, Any]] = self._jionlp.ner.extract_time(text, time_base=base)
         except Exception:  # noqa: BLE001 - a parser failure must not break understanding the message
             return []
         found: list[Entity] = []
@@ -119,6 +122,28 @@ class TimeExtractor:
             point = _pick_english_point(span_text, when, local)
             found.append(Entity(EntityName.DATETIME, point.strftime(_ISO), begin, cursor, _EXTRACTOR))
         return found
+
+
+@contextlib.contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    """jionlp logs tracebacks of strings it fails on with `logging.error` on the root logger.
+
+    Those are expected (it tries many candidate spans) and would otherwise also make `logging.error` call
+    `basicConfig()` and install a stderr handler behind the application's back. For the duration of the
+    call a NullHandler keeps the root logger "configured", and records up to ERROR are dropped.
+    """
+    root = logging.getLogger()
+    placeholder = logging.NullHandler() if not root.handlers else None
+    if placeholder is not None:
+        root.addHandler(placeholder)
+    previous = root.manager.disable
+    logging.disable(logging.ERROR)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
+        if placeholder is not None:
+            root.removeHandler(placeholder)
 
 
 def _pick_point(span_text: str, start: datetime, blur: bool) -> datetime:

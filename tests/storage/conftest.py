@@ -56,7 +56,7 @@ def _reachable_admin_url() -> tuple[URL | None, str]:
                 connection.execute(text("SELECT 1"))
             return url, ""
         except OperationalError as error:
-            errors.append(f"{url.username}: {str(error.orig).strip().splitlines()[0]}")
+            errors.append(f"{url.username}@{url.host}:{url.port}: {str(error.orig).strip().splitlines()[0]}")
         finally:
             engine.dispose()
     return None, "; ".join(errors)
@@ -67,7 +67,7 @@ def postgres_database_url() -> Iterator[str]:
     """A throwaway PostgreSQL database for the whole session (skipped if unreachable, failed on CI)."""
     admin_url, why = _reachable_admin_url()
     if admin_url is None:
-        message = f"PostgreSQL at {PG_HOST}:{PG_PORT}/{PG_ADMIN_DATABASE} unreachable ({why})"
+        message = f"PostgreSQL unreachable ({why})"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{message}; CI=true requires it")
         pytest.skip(message)

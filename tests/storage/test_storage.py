@@ -274,6 +274,14 @@ class TestStorage:
         with uow() as work, pytest.raises(IntegrityError):
             work.tickets.save(ticket=_ticket(resident, "R2611270001"))
 
+    def test_foreign_keys_are_enforced(self, uow: SqlUnitOfWorkFactory) -> None:
+        resident = _resident(uow)
+        assert resident.id is not None
+        with uow() as work, pytest.raises(IntegrityError):
+            work.tickets.save(
+                ticket=replace(_ticket(resident, "R2611270001"), resident_id=resident.id + 1000)
+            )
+
     def test_tickets_of_a_resident_newest_first(self, uow: SqlUnitOfWorkFactory) -> None:
         resident = _resident(uow)
         neighbour = _resident(uow, external_id=2002)

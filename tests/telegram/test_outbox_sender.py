@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 
 from bot.outbox import Blocked, Delivered, DeliveryResult, Failed, OutboxSender, RetryAfter, RetryPolicy
@@ -213,7 +212,6 @@ async def test_run_flushes_on_wake_and_stops_on_the_event() -> None:
 async def test_run_survives_a_failing_flush() -> None:
     setup = Setup()
     calls: list[int] = []
-    broken: Callable[[], MemoryUnitOfWork]
 
     def broken() -> MemoryUnitOfWork:
         calls.append(1)

@@ -1,0 +1,135 @@
+"""Conversation tests that read like transcripts: `chat.say("…")`, `chat.expect("…")`, `chat.press("确认")`.
+
+The app is the real one (engine, flows, SQLite storage, outbox, the trained NLU) on a fake clock; replies
+are delivered through the real outbox sender into a collecting transport, the test double in the manner of
+Rasa's `CollectingOutputChannel`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from bot.app import App
+from bot.outbox import Delivered, DeliveryResult, OutboxSender
+from dialogs.messages import (
+    Attachment,
+    AttachmentKind,
+    Button,
+    ChannelName,
+    Contact,
+    IncomingMessage,
+    Outgoing,
+    Reply,
+)
+
+
+@dataclass
+class CollectingTransport:
+    """Keeps every delivered message instead of sending it."""
+
+    delivered: list[Outgoing] = field(default_factory=list)
+
+    @property
+    def channel(self) -> ChannelName:
+        """Conversation tests speak on the console channel."""
+        return ChannelName.CONSOLE
+
+    async def send(self, message: Outgoing) -> DeliveryResult:
+        """Collect the message."""
+        self.delivered.append(message)
+        return Delivered()
+
+
+class ChatDriver:
+    """One resident chatting with the bot."""
+
+    def __init__(self, app: App, user_id: int = 1001, language_code: str | None = "zh-hans") -> None:
+        self.app = app
+        self.user_id = user_id
+        self.language_code = language_code
+        self.transport = CollectingTransport()
+        self.sender = OutboxSender(app.uow_factory, self.transport, app.clock)
+        self.last: list[Reply] = []
+        self.transcript: list[str] = []
+
+    def _base(self) -> IncomingMessage:
+        return IncomingMessage(
+            channel=ChannelName.CONSOLE,
+            chat_id=self.user_id,
+            user_id=self.user_id,
+            first_name="Test",
+            language_code=self.language_code,
+        )
+
+    def send(self, message: IncomingMessage) -> list[Reply]:
+        """Deliver a message and collect what the bot answers."""
+        self.app.engine.handle(message)
+        before = len(self.transport.delivered)
+        asyncio.run(self.sender.flush())
+        self.last = [m.reply for m in self.transport.delivered[before:] if m.chat_id == self.user_id]
+        self.transcript += [f"> {message.text or message.action or message.contact or 'media'}"]
+        self.transcript += [reply.text for reply in self.last]
+        return self.last
+
+    def say(self, text: str) -> list[Reply]:
+        """Type a line."""
+        return self.send(replace(self._base(), text=text))
+
+    def press(self, label: str) -> list[Reply]:
+        """Press the button (of the latest replies) whose label contains `label`."""
+        button = self.button(label)
+        return self.send(replace(self._base(), action=button.action))
+
+    def share_contact(self, phone: str, owner: int | None = None) -> list[Reply]:
+        """Share a contact card (one's own unless `owner` says otherwise)."""
+        contact = Contact(phone=phone, user_id=self.user_id if owner is None else owner)
+        return self.send(replace(self._base(), contact=contact))
+
+    def send_photo(self, file_id: str = "photo-1") -> list[Reply]:
+        """Send a photo."""
+        return self.send(replace(self._base(), attachments=(Attachment(AttachmentKind.PHOTO, file_id),)))
+
+    def send_voice(self) -> list[Reply]:
+        """Send a voice note."""
+        return self.send(replace(self._base(), attachments=(Attachment(AttachmentKind.VOICE, "voice-1"),)))
+
+    def button(self, label: str) -> Button:
+        """Find a button of the latest replies by part of its label."""
+        for reply in reversed(self.last):
+            for button in reply.all_buttons():
+                if label in button.label:
+                    return button
+        shown = [b.label for r in self.last for b in r.all_buttons()]
+        raise AssertionError(f"no button with {label!r}; shown: {shown}\n" + self.dump())
+
+    def buttons(self) -> list[str]:
+        """Labels of the buttons of the latest replies."""
+        return [b.label for r in self.last for b in r.all_buttons()]
+
+    def text(self) -> str:
+        """All text of the latest replies."""
+        return "\n".join(reply.text for reply in self.last)
+
+    def expect(self, *fragments: str) -> str:
+        """Assert the latest replies contain every fragment; returns their text."""
+        text = self.text()
+        for fragment in fragments:
+            assert fragment in text, f"expected {fragment!r} in the replies:\n{self.dump()}"
+        return text
+
+    def expect_not(self, *fragments: str) -> None:
+        """Assert the latest replies contain none of the fragments."""
+        text = self.text()
+        for fragment in fragments:
+            assert fragment not in text, f"did not expect {fragment!r}:\n{self.dump()}"
+
+    def dump(self) -> str:
+        """The conversation so far, for assertion messages."""
+        return "\n".join(self.transcript[-30:])
+
+
+def local(app: App, when: str) -> datetime:
+    """A site-local time, for comparing stored times."""
+    return datetime.fromisoformat(when).replace(tzinfo=app.site.zone)
