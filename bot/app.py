@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy.engine import Engine as SqlEngine
 
@@ -67,7 +66,7 @@ def build_app(
         upgrade(db)
     uow_factory = SqlUnitOfWorkFactory(db)
     if nlu is None:
-        nlu = make_nlu(settings.nlu_spec, settings.nlu_data_dir, cache_dir(settings))
+        nlu = make_nlu(settings.nlu_spec, settings.nlu_data_dir, settings.nlu_cache_dir)
     clock = clock or SystemClock()
     engine = Engine(uow_factory=uow_factory, clock=clock, nlu=nlu, site=site, catalog=catalog)
     return App(
@@ -80,8 +79,3 @@ def build_app(
         nlu=nlu,
         engine=engine,
     )
-
-
-def cache_dir(settings: Settings) -> Path:
-    """Where the trained NLU model is cached."""
-    return settings.var_dir / "nlu"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -69,7 +68,7 @@ def run() -> None:
     settings = _settings()
     if not settings.telegram_token:
         raise click.ClickException(
-            "TELEGRAM_BOT_TOKEN is not set; set it to serve Telegram, or use `frontdesk chat` for the console."
+            "TELEGRAM_BOT_TOKEN is not set: set it, or run `frontdesk chat` for the console."
         )
     from bot.telegram.runner import make_bot
     from bot.telegram_service import serve_telegram

@@ -35,6 +35,7 @@ class Settings:
     site_config: Path | None
     nlu_spec: str
     nlu_data_dir: Path
+    nlu_cache_dir: Path
     var_dir: Path
     log_level: str
 
@@ -47,7 +48,9 @@ class Settings:
         try:
             staff_chat_id = int(staff_chat) if staff_chat else None
         except ValueError as exc:
-            raise SettingsError(f"FRONTDESK_STAFF_CHAT_ID must be a chat id (a number), not {staff_chat!r}") from exc
+            raise SettingsError(
+                f"FRONTDESK_STAFF_CHAT_ID must be a chat id (a number), not {staff_chat!r}"
+            ) from exc
         site = source.get("FRONTDESK_SITE_CONFIG", "").strip()
         return cls(
             telegram_token=source.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
@@ -59,6 +62,7 @@ class Settings:
             site_config=Path(site) if site else None,
             nlu_spec=source.get("FRONTDESK_NLU", "").strip() or "builtin",
             nlu_data_dir=Path(source.get("FRONTDESK_NLU_DATA", "") or repo_root() / "nlu_data"),
+            nlu_cache_dir=Path(source.get("FRONTDESK_NLU_CACHE", "") or var_dir / "nlu"),
             var_dir=var_dir,
             log_level=source.get("FRONTDESK_LOG_LEVEL", "WARNING").upper(),
         )

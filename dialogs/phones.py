@@ -24,8 +24,10 @@ def normalize_phone(raw: str, region: str = "CN") -> str | None:
     if not phonenumbers.is_valid_number(number):
         return None
     if number.country_code == 86:
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL).replace(" ", "").replace(
-            "-", ""
+        return (
+            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+            .replace(" ", "")
+            .replace("-", "")
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
 

@@ -112,7 +112,9 @@ class OutboxRepository(Protocol):
 
     def enqueue(self, *, message: Outgoing, now: datetime) -> int: ...
 
-    def claim(self, *, channel: str, now: datetime, limit: int, lease_seconds: int = 60) -> Sequence[PendingMessage]:
+    def claim(
+        self, *, channel: str, now: datetime, limit: int, lease_seconds: int = 60
+    ) -> Sequence[PendingMessage]:
         """Atomically take due rows for delivery (two senders never take the same row)."""
         ...
 

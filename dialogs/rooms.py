@@ -1,6 +1,7 @@
 """Room numbers: split what a resident wrote into building / unit / room and check it against the site.
 
-Residents write rooms many ways ("3栋2单元502", "B座1203", "12-3-401", "7幢602室", "Building 5 unit 1 room 301").
+Residents write rooms many ways ("3栋2单元502", "B座1203", "12-3-401", "7幢602室",
+"Building 5 unit 1 room 301").
 The NLU finds the span; this module only structures it so that one household (一户一档) has one key however
 its number was written.
 """

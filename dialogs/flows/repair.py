@@ -340,4 +340,3 @@ class RepairFlow:
             promise = turn.t("repair.promise_small")
         turn.end_flow()
         turn.say("repair.created", reference=ticket.reference, promise=promise, remove_keyboard=True)
-

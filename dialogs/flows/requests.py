@@ -62,10 +62,14 @@ class RequestFlow:
             else:
                 self._open_complaint(turn, text)
         elif intent is Intent.SUGGESTION:
-            ticket = open_ticket(turn, TicketType.SUGGESTION, description=text, location=self._location(turn) or "")
+            ticket = open_ticket(
+                turn, TicketType.SUGGESTION, description=text, location=self._location(turn) or ""
+            )
             turn.say("suggestion.thanks", reference=ticket.reference)
         elif intent is Intent.PRAISE:
-            ticket = open_ticket(turn, TicketType.PRAISE, description=text, location=self._location(turn) or "")
+            ticket = open_ticket(
+                turn, TicketType.PRAISE, description=text, location=self._location(turn) or ""
+            )
             turn.say("praise.thanks", reference=ticket.reference)
         elif intent is Intent.SERVICE_ORDER:
             item = turn.parse().first("service_item") if turn.text else None

@@ -1,4 +1,5 @@
-"""First contact: greeting in the resident's language, room and phone linked once, bad input answered politely."""
+"""First contact: a greeting in the resident's language, room and phone linked once, bad input
+answered politely."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot.app import App, build_app
 from bot.settings import Settings
 from dialogs.clock import FakeClock
-from dialogs.domain import REFERENCE_PATTERN, TicketStatus, TicketType
+from dialogs.domain import REFERENCE_PATTERN, Ticket, TicketStatus, TicketType
 from dialogs.nlu.types import NluBackend
 from tests.harness import ChatDriver, local
 
@@ -18,7 +18,7 @@ def register(chat: ChatDriver, room: str = "3栋2单元502", phone: str = "13812
     chat.share_contact(phone)
 
 
-def tickets_of(app: App, user_id: int) -> list[object]:
+def tickets_of(app: App, user_id: int) -> list[Ticket]:
     with app.uow_factory() as uow:
         resident = uow.residents.find(channel="console", external_id=user_id)
         assert resident is not None and resident.id is not None
@@ -62,7 +62,7 @@ def test_missing_details_are_asked_one_at_a_time(app: App) -> None:
     chat.press("确认")
     chat.expect("报修已登记", "R261127")
     (ticket,) = tickets_of(app, 2002)
-    assert getattr(ticket, "category") == "drain"
+    assert ticket.category == "drain"
 
 
 def test_english_common_area_repair(app: App) -> None:

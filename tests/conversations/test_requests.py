@@ -4,11 +4,11 @@ service orders with prices, FAQ answers, and a person when the bot has no answer
 from __future__ import annotations
 
 from bot.app import App
-from dialogs.domain import Priority, TicketType
+from dialogs.domain import Priority, Ticket, TicketType
 from tests.harness import ChatDriver
 
 
-def only_ticket(app: App, user_id: int) -> object:
+def only_ticket(app: App, user_id: int) -> Ticket:
     with app.uow_factory() as uow:
         resident = uow.residents.find(channel="console", external_id=user_id)
         assert resident is not None and resident.id is not None
@@ -22,11 +22,11 @@ def test_emergency_answers_first_and_asks_only_where(app: App) -> None:
     text = chat.expect("紧急", "0755-88889999", "具体位置")
     assert text.index("0755-88889999") < text.index("具体位置")  # safety before questions
     ticket = only_ticket(app, 2101)
-    assert getattr(ticket, "type") is TicketType.EMERGENCY
-    assert getattr(ticket, "priority") is Priority.URGENT
+    assert ticket.type is TicketType.EMERGENCY
+    assert ticket.priority is Priority.URGENT
     chat.say("5栋1单元301")
     chat.expect("已派发", "5栋1单元301")
-    assert getattr(only_ticket(app, 2101), "location") == "5栋1单元301"
+    assert only_ticket(app, 2101).location == "5栋1单元301"
 
 
 def test_emergency_with_place_asks_nothing(app: App) -> None:
@@ -44,7 +44,7 @@ def test_complaint_apologises_first_and_promises_24h(app: App) -> None:
     chat.say("我要投诉你们保安态度太差了，跟他说话爱答不理的")
     text = chat.expect("抱歉", "24小时内")
     assert text.index("抱歉") < text.index("24小时内")
-    assert getattr(only_ticket(app, 2103), "type") is TicketType.COMPLAINT
+    assert only_ticket(app, 2103).type is TicketType.COMPLAINT
 
 
 def test_suggestion_and_praise_are_thanked(app: App) -> None:
