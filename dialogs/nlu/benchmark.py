@@ -83,7 +83,9 @@ def probe(data_dir: Path, cache_dir: Path, parses: int) -> ProbeResult:
         nlu.parse(text, now=_FIXED_NOW)
         latencies.append((time.perf_counter() - begin) * 1000)
     latencies.sort()
-    return ProbeResult(load_seconds, _percentile(latencies, 0.5), _percentile(latencies, 0.99), parses, _peak_rss_mb())
+    return ProbeResult(
+        load_seconds, _percentile(latencies, 0.5), _percentile(latencies, 0.99), parses, _peak_rss_mb()
+    )
 
 
 def run_benchmark(data_dir: Path, *, parses: int = DEFAULT_PARSES) -> BenchResult:

@@ -98,7 +98,12 @@ class IntentClassifier:
         matrix = csr_matrix((vals, (rows, cols)), shape=(len(documents), len(vectoriser.vocabulary)))
         classes = sorted(set(labels))
         model = LogisticRegression(
-            C=REGULARISATION_C, class_weight="balanced", solver="saga", max_iter=2000, tol=1e-4, random_state=0
+            C=REGULARISATION_C,
+            class_weight="balanced",
+            solver="saga",
+            max_iter=2000,
+            tol=1e-4,
+            random_state=0,
         )
         model.fit(matrix, list(labels))
         raw_coef = np.asarray(model.coef_, dtype=np.float32)
@@ -181,4 +186,3 @@ def load_or_train(
     if not force and is_cached(cache_dir, data_hash):
         return IntentClassifier.load(cache_dir / cache_key(data_hash)), None
     return train_into_cache(texts, labels, cache_dir, data_hash)
-

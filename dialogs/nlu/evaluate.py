@@ -72,7 +72,9 @@ def _in_held_out(text: str, fraction: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < fraction
 
 
-def held_out_split(data: TrainingData, fraction: float = HELD_OUT_FRACTION) -> tuple[TrainingData, list[EvalItem]]:
+def held_out_split(
+    data: TrainingData, fraction: float = HELD_OUT_FRACTION
+) -> tuple[TrainingData, list[EvalItem]]:
     """(training data without the held-out examples, the held-out examples as test items).
 
     The training half gets its own content hash so its cached model never collides with the full model.
@@ -158,13 +160,18 @@ def format_report(report: EvalReport, *, top_confusions: int = 10) -> str:
     """A plain-text table of the report, for the CLI."""
     lines = [f"{'intent':<16} {'prec':>6} {'recall':>6} {'f1':>6} {'n':>5}"]
     lines.extend(
-        f"{s.intent:<16} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f} {s.support:5d}" for s in report.intents
+        f"{s.intent:<16} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f} {s.support:5d}"
+        for s in report.intents
     )
-    lines.append(f"{'macro-F1':<16} {report.macro_f1:6.3f}   accuracy {report.accuracy:.3f}   n={report.total}")
+    lines.append(
+        f"{'macro-F1':<16} {report.macro_f1:6.3f}   accuracy {report.accuracy:.3f}   n={report.total}"
+    )
     if report.entity_accuracy is not None:
         lines.append(f"entity accuracy  {report.entity_accuracy:.3f} ({report.entity_total} gold entities)")
     if len(report.per_source) > 1:
-        lines.extend(f"source {name:<12} accuracy {acc:.3f} n={n}" for name, (n, acc) in report.per_source.items())
+        lines.extend(
+            f"source {name:<12} accuracy {acc:.3f} n={n}" for name, (n, acc) in report.per_source.items()
+        )
     if report.confusions:
         lines.append("top confusions (gold -> predicted):")
         lines.extend(f"  {g} -> {p}: {n}" for g, p, n in report.confusions[:top_confusions])

@@ -87,7 +87,9 @@ def feature_strings(text: str, segmenter: WordSegmenter) -> tuple[list[str], lis
     chars: list[str] = []
     low, high = NGRAM_RANGE
     for n in range(low, high + 1):
-        chars.extend(_CHAR + padded[i : i + n] for i in range(len(padded) - n + 1) if padded[i : i + n] != " ")
+        chars.extend(
+            _CHAR + padded[i : i + n] for i in range(len(padded) - n + 1) if padded[i : i + n] != " "
+        )
     words = segmenter.words(text)
     word_features = [_WORD + w for w in words]
     word_features.extend(f"{_BIGRAM}{a} {b}" for a, b in zip(["<s>", *words], [*words, "</s>"], strict=True))
@@ -118,7 +120,9 @@ class Vectoriser:
         idf = np.array([math.log((1 + total) / (1 + df[name])) + 1.0 for name in names], dtype=np.float32)
         return cls(vocabulary, idf)
 
-    def transform(self, chars: list[str], words: list[str]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+    def transform(
+        self, chars: list[str], words: list[str]
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
         """Column indices and weights of one document's vector."""
         indices: list[int] = []
         weights: list[float] = []

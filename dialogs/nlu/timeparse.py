@@ -34,7 +34,15 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _EXTRACTOR = "frontdesk_time"
 
 # A point for fuzzy day parts: a technician visit "上午" means the morning's start of business, etc.
-_DAYPART_HOUR = (("凌晨", 6), ("早上", 8), ("上午", 9), ("中午", 12), ("下午", 15), ("傍晚", 18), ("晚上", 19))
+_DAYPART_HOUR = (
+    ("凌晨", 6),
+    ("早上", 8),
+    ("上午", 9),
+    ("中午", 12),
+    ("下午", 15),
+    ("傍晚", 18),
+    ("晚上", 19),
+)
 _ISO = "%Y-%m-%dT%H:%M:%S"
 
 
@@ -89,7 +97,11 @@ class TimeExtractor:
         for item in results:
             detail = item.get("detail", {})
             times = detail.get("time")
-            if item.get("type") not in {"time_point", "time_span"} or not isinstance(times, list) or not times:
+            if (
+                item.get("type") not in {"time_point", "time_span"}
+                or not isinstance(times, list)
+                or not times
+            ):
                 continue
             try:
                 start = datetime.strptime(str(times[0]), "%Y-%m-%d %H:%M:%S")

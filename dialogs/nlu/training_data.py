@@ -19,7 +19,9 @@ from typing import Any
 import yaml
 
 # `[surface](entity)`, `[surface](entity:value)`, `[surface]{json}` or `[surface][{json}, ...]`.
-_ANNOTATION = re.compile(r"\[(?P<text>[^\[\]]+?)\](?:\((?P<short>[^()]+)\)|(?P<json>\{[^{}]*\})|(?P<list>\[\{.*?\}\]))")
+_ANNOTATION = re.compile(
+    r"\[(?P<text>[^\[\]]+?)\](?:\((?P<short>[^()]+)\)|(?P<json>\{[^{}]*\})|(?P<list>\[\{.*?\}\]))"
+)
 # libyaml's loader when available: the data is a few thousand lines, and loading is on the startup path.
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _LIST_ITEM = re.compile(r"^\s*-\s?(.*)$")

@@ -103,7 +103,8 @@ class ParseResult:
             "text": self.text,
             "intent": {"name": self.intent.name, "confidence": round(self.intent.confidence, 4)},
             "intent_ranking": [
-                {"name": score.name, "confidence": round(score.confidence, 4)} for score in self.intent_ranking
+                {"name": score.name, "confidence": round(score.confidence, 4)}
+                for score in self.intent_ranking
             ],
             "entities": [
                 {
