@@ -134,7 +134,9 @@ def benchmark_command(data_dir: Path | None, cache_dir: Path, parses: int) -> No
     del cache_dir  # accepted for symmetry with the other commands
     result = run_benchmark(data_dir or default_data_dir(), parses=parses)
     probe = result.probe
-    click.echo(f"training      {result.train_seconds:.2f} s ({result.examples} examples, {result.intents} intents)")
+    click.echo(
+        f"training      {result.train_seconds:.2f} s ({result.examples} examples, {result.intents} intents)"
+    )
     click.echo(f"load          {probe.load_seconds * 1000:.0f} ms")
     click.echo(f"parse p50     {probe.parse_p50_ms:.3f} ms")
     click.echo(f"parse p99     {probe.parse_p99_ms:.3f} ms ({probe.parses} parses after warm-up)")

@@ -19,6 +19,8 @@ def make_nlu(spec: str, data_dir: Path, cache_dir: Path) -> NluBackend:
     if spec.startswith("rasa:"):
         url = spec.removeprefix("rasa:")
         if not url.startswith(("http://", "https://")):
-            raise ValueError(f"a Rasa NLU spec needs an http(s) URL, like rasa:http://localhost:5005 (got {spec!r})")
+            raise ValueError(
+                f"a Rasa NLU spec needs an http(s) URL, like rasa:http://localhost:5005 (got {spec!r})"
+            )
         return RasaNlu(url)
     raise ValueError(f"unknown NLU backend {spec!r}: use 'builtin' or 'rasa:http://host:5005'")

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
 
 from dialogs.clock import Clock
 from dialogs.domain import Conversation, Resident
-from dialogs.flows.base import FlowName
+from dialogs.flows.base import Flow, FlowName
 from dialogs.flows.clarify import ClarifyFlow
 from dialogs.flows.onboarding import OnboardingFlow
 from dialogs.flows.repair import RepairFlow
-from dialogs.flows.requests import RequestFlow
+from dialogs.flows.requests import RequestFlow, RequestStep
 from dialogs.i18n import Catalog, normalize_language
 from dialogs.messages import ActionKind, IncomingMessage, Outgoing
 from dialogs.nlu.types import Intent, NluBackend
@@ -29,6 +30,7 @@ from dialogs.turn import Turn
 log = logging.getLogger(__name__)
 
 CONVERSATION_VERSION = 1
+PARKED = "parked"  # slot holding a conversation interrupted by an emergency
 # Intents that are understood without any flow: a short courteous answer is all they need.
 SMALL_TALK: dict[str, str] = {
     Intent.THANKS: "smalltalk.thanks",
@@ -152,7 +154,13 @@ class Engine:
             if turn.text and self._wants_cancel(turn):
                 self._cancel(turn)
                 return
+            if turn.text and self._is_new_emergency(turn):
+                self._interrupt_for_emergency(turn)
+                return
+            parked = turn.slots.get(PARKED)
             self._resume(turn)
+            if turn.flow is None and isinstance(parked, dict):
+                self._restore(turn, parked)
             return
         if turn.flow == FlowName.CLARIFY:
             misses = turn.misses
@@ -194,17 +202,45 @@ class Engine:
             self._requests.start(turn, Intent(intent), text)
 
     def _resume(self, turn: Turn) -> None:
-        flow = turn.flow
-        if flow == FlowName.ONBOARDING:
-            self._onboarding.resume(turn)
-        elif flow == FlowName.REPAIR:
-            self._repair.resume(turn)
-        elif flow == FlowName.REQUEST:
-            self._requests.resume(turn)
-        else:
-            log.warning("unknown stored flow %s; resetting", flow)
+        flow = self._flows().get(str(turn.flow))
+        if flow is None:
+            log.warning("unknown stored flow %s; resetting", turn.flow)
             turn.end_flow()
             turn.say("help.what_i_do")
+            return
+        flow.resume(turn)
+
+    def _is_new_emergency(self, turn: Turn) -> bool:
+        """Danger reported in the middle of another conversation (never missed because a flow is open)."""
+        in_emergency = turn.flow == FlowName.REQUEST and turn.step == RequestStep.EMERGENCY_LOCATION
+        return not in_emergency and turn.parse().intent.name == Intent.EMERGENCY
+
+    def _interrupt_for_emergency(self, turn: Turn) -> None:
+        """Handle the emergency at once; the unfinished conversation is parked and resumed afterwards."""
+        parked = {"flow": turn.flow, "step": turn.step, "slots": turn.slots}
+        turn.end_flow()
+        self._requests.start(turn, Intent.EMERGENCY, turn.text)
+        if turn.flow is None:
+            self._restore(turn, parked)
+        else:
+            turn.slots[PARKED] = parked
+
+    def _restore(self, turn: Turn, parked: dict[str, Any]) -> None:
+        turn.flow, turn.step = parked.get("flow"), parked.get("step")
+        turn.slots = dict(parked.get("slots") or {})
+        flow = self._flows().get(str(turn.flow))
+        if flow is None:
+            turn.end_flow()
+            return
+        turn.say("common.resume_parked")
+        flow.reprompt(turn)
+
+    def _flows(self) -> dict[str, Flow]:
+        return {
+            FlowName.ONBOARDING: self._onboarding,
+            FlowName.REPAIR: self._repair,
+            FlowName.REQUEST: self._requests,
+        }
 
     def _wants_cancel(self, turn: Turn) -> bool:
         parse = turn.parse()

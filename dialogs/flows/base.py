@@ -31,3 +31,7 @@ class Flow(Protocol):
     def resume(self, turn: Turn) -> None:
         """Handle the turn's message at the flow's current step."""
         ...
+
+    def reprompt(self, turn: Turn) -> None:
+        """Ask the current step's question again (after an interruption such as an emergency)."""
+        ...

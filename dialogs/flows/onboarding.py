@@ -102,6 +102,13 @@ class OnboardingFlow:
             turn.update_resident(phone=phone)
             self._done(turn)
 
+    def reprompt(self, turn: Turn) -> None:
+        """Ask again for the room or the phone."""
+        if turn.step == OnboardingStep.PHONE:
+            self._ask_phone(turn)
+        else:
+            turn.say("onboarding.ask_room")
+
     def _ask_phone(self, turn: Turn) -> None:
         turn.go(self.name, OnboardingStep.PHONE)
         turn.say("onboarding.ask_phone", request_contact=True)

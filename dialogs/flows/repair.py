@@ -86,6 +86,10 @@ class RepairFlow:
         if self._take(turn, step):
             self._next(turn)
 
+    def reprompt(self, turn: Turn) -> None:
+        """Ask the current question again."""
+        self._ask(turn, RepairStep(turn.step) if turn.step else RepairStep.DESCRIBE)
+
     # -- reading answers -------------------------------------------------------------------------------------
 
     def _absorb(self, turn: Turn, *, first: bool) -> None:

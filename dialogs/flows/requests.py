@@ -121,6 +121,18 @@ class RequestFlow:
         else:
             turn.end_flow()
 
+    def reprompt(self, turn: Turn) -> None:
+        """Ask the current question again."""
+        text = str(turn.slots.get("text", ""))
+        if turn.step == RequestStep.EMERGENCY_LOCATION:
+            self._ask_emergency_location(turn, str(turn.slots.get("reference", "")))
+        elif turn.step == RequestStep.COMPLAINT_ROOM:
+            turn.say("complaint.ask_room")
+        elif turn.step == RequestStep.SERVICE_CONFIRM:
+            self._offer_service(turn, str(turn.slots.get("item", "")), text)
+        else:
+            self._show_catalogue(turn, 0, text)
+
     def handoff(self, turn: Turn, text: str, *, unanswered: bool = False) -> None:
         """Open an H ticket: a person answers within the promised time."""
         ticket = open_ticket(turn, TicketType.HUMAN, description=text or turn.t("handoff.no_text"))

@@ -87,10 +87,7 @@ def adjust_for_emergency(text: str, ranking: list[tuple[str, float]]) -> list[tu
     current = dict(ranking).get(emergency)
     if check.verdict is Verdict.UNDECIDED or current is None:
         return ranking
-    if check.verdict is Verdict.EMERGENCY:
-        target = max(current, RULE_CONFIDENCE)
-    else:
-        target = 0.0
+    target = max(current, RULE_CONFIDENCE) if check.verdict is Verdict.EMERGENCY else 0.0
     rest = 1.0 - current
     scale = (1.0 - target) / rest if rest > 0 else 0.0
     adjusted = [(name, target if name == emergency else p * scale) for name, p in ranking]

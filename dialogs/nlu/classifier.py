@@ -79,8 +79,8 @@ class IntentClassifier:
     @classmethod
     def train(cls, texts: Sequence[str], labels: Sequence[str], model_dir: Path) -> IntentClassifier:
         """Fit on (text, intent) pairs and write the model files into `model_dir` (which must exist)."""
-        from sklearn.linear_model import LogisticRegression
         from scipy.sparse import csr_matrix
+        from sklearn.linear_model import LogisticRegression
 
         normalised = [normalise(t) for t in texts]
         WordSegmenter.write_dictionary(discover_words(normalised), model_dir / _WORDS)

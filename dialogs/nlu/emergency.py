@@ -53,7 +53,8 @@ _RULES: tuple[_Rule, ...] = (
         _rx(
             r"着火|起火|失火|火灾|火警|烧起来|冒烟|浓烟|烟雾|有烟|一股烟|好多烟|烟很大|[黑白]烟|焦味|焦糊味|火苗|明火|火光"
             r"|全是烟|烟.{0,2}呛|呛死|爆炸|炸了|自燃|烟感.{0,4}[叫响]|(?:电池|电瓶).{0,2}[爆炸]",
-            r"\bfire\b|\bon fire\b|\bsmoke\b|\bsmoking\b|\bsmoky\b|\bflames?\b|\bburning\b|\bexplo(?:sion|ded)\b",
+            r"\bfire\b|\bon fire\b|\bsmoke\b|\bsmoking\b|\bsmoky\b|\bflames?\b|\bburning\b"
+            r"|\bexplo(?:sion|ded)\b",
         ),
         _rx(
             r"演习|演练|消防检查|灭火器|防火门|消防通道.{0,4}(?:堵|占)|禁止吸烟|抽烟|吸烟|油烟机|烟道",
@@ -97,7 +98,9 @@ _RULES: tuple[_Rule, ...] = (
             r"|(?:老人|孩子|小孩|有人|人)(?:摔|跌)|(?:有人|人|孩子|小孩|老人).{0,4}掉下|溺水|落水|掉进|坠落|坠楼|被车撞|车祸|撞了人|压住|压到人|呼吸机|氧气机",
             r"\bcollapsed\b|\bunconscious\b|\bfainted\b|\bpassed out\b|\bbleeding\b|\binjured\b|\bhurt\b"
             r"|\bheart attack\b|\bnot breathing\b|\bambulance\b|\belectric shock|\belectrocuted\b"
-            r"|\bhas fallen\b|\bseizure\b|\bdrown|\b(?:someone|somebody|child|kid|boy|girl|man|woman|person|he|she|lady|guy|grandma|grandpa|dad|mum|mom|father|mother|neighbou?r) (?:just )?fell\b|\bhit (?:by a car|someone)\b"
+            r"|\bhas fallen\b|\bseizure\b|\bdrown"
+            r"|\b(?:someone|somebody|child|kid|boy|girl|man|woman|person|he|she|lady|guy|grandma|grandpa"
+            r"|dad|mum|mom|father|mother|neighbou?r) (?:just )?fell\b|\bhit (?:by a car|someone)\b"
             r"|\bcar accident\b|\brun over\b|\bnot moving\b",
         ),
         _NOBODY,
@@ -106,7 +109,8 @@ _RULES: tuple[_Rule, ...] = (
         "electrical",
         _rx(
             r"(?:电线|插座|开关|电箱|电表|配电箱|电闸|插头).{0,6}(?:冒火|火花|打火|冒烟|烧|着|爆|噼啪)|火花|漏电|电线裸露|带电|带着电",
-            r"\bsparks?\b|\bsparking\b|\bexposed wires?\b|\blive wires?\b|\bwires? (?:are |is )?(?:burning|smoking|melting)",
+            r"\bsparks?\b|\bsparking\b|\bexposed wires?\b|\blive wires?\b"
+            r"|\bwires? (?:are |is )?(?:burning|smoking|melting)",
         ),
         _rx(r"漏电保护|漏保"),
     ),
@@ -114,8 +118,8 @@ _RULES: tuple[_Rule, ...] = (
         "security",
         _rx(
             r"小偷|进贼|有贼|盗窃|入室|撬(?:门|锁|窗|开|棍)|害怕|好怕|抢劫|抢包|持刀|拿刀|拿着刀|打架|斗殴|打起来|砸车|闹事|跳楼|轻生|自杀|闯进|见血",
-            r"\bburglar|\bbreak(?:ing)? in|\bbroke into\b|\bintruder|\brobbe(?:d|ry)\b|\bknife\b|\bgun\b|\bweapons?\b"
-            r"|\bfight(?:ing)?\b|\bsmashing\b|\bforce (?:my|the|our) door|\bforcing (?:my|the|our) door|\bsuicide\b"
+            r"\bburglar|\bbreak(?:ing)? in|\bbroke into\b|\bintruder|\brobbe(?:d|ry)\b|\bknife\b|\bgun\b"
+            r"|\bweapons?\b|\bfight(?:ing)?\b|\bsmashing\b|\bforc(?:e|ing) (?:my|the|our) door|\bsuicide\b"
             r"|\bjump(?:ing)? off\b",
         ),
         _rx(r"防盗|监控|门禁卡", r"\bfire ?fight"),
@@ -148,7 +152,8 @@ _HYPOTHETICAL = _rx(
 )
 _RESOLVED = _rx(
     r"已经?修好|修好了|已经好了|已经没事|已解决|已经解决|处理好了|处理完了|上次|之前|以前|上个月|上周|去年|早就",
-    r"\b(?:was|been|got|already) (?:fixed|repaired|resolved|sorted)|\bfixed now\b|\blast (?:time|week|month|year)\b"
+    r"\b(?:was|been|got|already) (?:fixed|repaired|resolved|sorted)|\bfixed now\b"
+    r"|\blast (?:time|week|month|year)\b"
     r"|\bno longer\b|\bnot anymore\b|\bused to\b",
 )
 _AGAIN = _rx(r"又|再次|再一次|还在|仍然|现在|马上|快来", r"\bagain\b|\bstill\b|\bright now\b|\bhurry\b")

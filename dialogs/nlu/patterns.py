@@ -1,8 +1,8 @@
 """Cheap regular expressions shared by the entity extractors and the classifier's text normaliser.
 
-Rooms and phone numbers are open-ended (any building, any number), so a classifier cannot learn them as
-words; the normaliser masks them with one placeholder each so that "3栋2单元502厨房漏水" and "7幢602室厨房漏水"
-look the same to the model, and the extractors read the real values.
+Rooms and phone numbers are open-ended (any building, any number), so a classifier cannot learn them
+as words; the normaliser masks them with one placeholder each so that "3栋2单元502厨房漏水" and
+"7幢602室厨房漏水" look the same to the model, and the extractors read the real values.
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ class TimeExtractor:
         try:
             with _quiet_root_logger():
                 results: list[dict[str, Any]] = self._jionlp.ner.extract_time(text, time_base=base)
-        except Exception:  # noqa: BLE001 - a parser failure must not break understanding the message
+        except Exception:  # a parser failure must not break understanding the message
             return []
         found: list[Entity] = []
         for item in results:
@@ -122,7 +122,7 @@ class TimeExtractor:
         settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": local, "RETURN_AS_TIMEZONE_AWARE": False}
         try:
             results = self._search_dates(text, languages=["en"], settings=settings)
-        except Exception:  # noqa: BLE001 - a parser failure must not break understanding the message
+        except Exception:  # a parser failure must not break understanding the message
             return []
         found: list[Entity] = []
         cursor = 0

@@ -85,3 +85,16 @@ def test_handoff_opens_h_ticket(app: App) -> None:
     chat = ChatDriver(app, user_id=2108)
     chat.say("转人工")
     chat.expect("人工客服", "H261127", "2小时内")
+
+
+def test_emergency_in_the_middle_of_a_repair_is_handled_then_the_repair_resumes(app: App) -> None:
+    chat = ChatDriver(app, user_id=2109)
+    chat.say("/start")
+    chat.say("3栋2单元502")
+    chat.share_contact("13812345678")
+    chat.say("卧室门锁坏了")
+    chat.expect("是您家")
+    chat.say("楼道里冒烟了，好像着火了！")
+    chat.expect("紧急", "0755-88889999", "已派发", "继续刚才未完成", "是您家")
+    chat.press("在我家")
+    chat.expect("什么时候")

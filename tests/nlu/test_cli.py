@@ -54,7 +54,10 @@ def test_train_reports_counts(tmp_path: Path) -> None:
 def test_evaluate_a_test_file(nlu_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FRONTDESK_NLU", raising=False)
     test_file = tmp_path / "t.jsonl"
-    rows = [{"text": "多谢", "intent": "thanks", "entities": {}}, {"text": "hi", "intent": "greet", "entities": {}}]
+    rows = [
+        {"text": "多谢", "intent": "thanks", "entities": {}},
+        {"text": "hi", "intent": "greet", "entities": {}},
+    ]
     test_file.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     result = CliRunner().invoke(nlu, ["evaluate", str(test_file), *_args(nlu_cache)])
     assert result.exit_code == 0, result.output

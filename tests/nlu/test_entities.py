@@ -78,7 +78,11 @@ def test_no_time_cue_means_no_parser_call() -> None:
 
 def test_gazetteer_longest_match_gives_canonical_key(mini_nlu: BuiltinNlu) -> None:
     entities = mini_nlu.parse("帮我叫个出租车去机场，再送桶水", now=NOW).entities
-    items = [(e.value, "帮我叫个出租车去机场，再送桶水"[e.start : e.end]) for e in entities if e.entity == "service_item"]
+    items = [
+        (e.value, "帮我叫个出租车去机场，再送桶水"[e.start : e.end])
+        for e in entities
+        if e.entity == "service_item"
+    ]
     assert items == [("taxi", "叫个出租车"), ("water_delivery", "送水")] or items == [
         ("taxi", "叫个出租车"),
         ("water_delivery", "桶水"),

@@ -7,7 +7,9 @@ from tests.nlu.conftest import MINI_DATA
 
 
 def test_markup_is_stripped_and_spans_point_into_the_plain_text() -> None:
-    text, spans = parse_annotated('[3栋2单元502](room)厨房[漏水]{"entity": "repair_category", "value": "plumbing"}')
+    text, spans = parse_annotated(
+        '[3栋2单元502](room)厨房[漏水]{"entity": "repair_category", "value": "plumbing"}'
+    )
     assert text == "3栋2单元502厨房漏水"
     assert spans == (
         EntitySpan("room", "3栋2单元502", 0, 8),
@@ -17,7 +19,9 @@ def test_markup_is_stripped_and_spans_point_into_the_plain_text() -> None:
 
 
 def test_short_value_form_and_list_form() -> None:
-    text, spans = parse_annotated('客厅的[灯](repair_category:lighting)坏了 [打车][{"entity": "service_item", "value": "taxi"}]')
+    text, spans = parse_annotated(
+        '客厅的[灯](repair_category:lighting)坏了 [打车][{"entity": "service_item", "value": "taxi"}]'
+    )
     assert text == "客厅的灯坏了 打车"
     assert [(s.entity, s.value, text[s.start : s.end]) for s in spans] == [
         ("repair_category", "lighting", "灯"),
