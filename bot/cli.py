@@ -7,13 +7,12 @@ one job. Errors a person can fix (no token, a bad site file) end with one clear 
 from __future__ import annotations
 
 import asyncio
-import logging
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
 
+from bot import logs
 from bot.app import App, build_app
 from bot.nlu_cli import nlu
 from bot.settings import Settings, SettingsError
@@ -31,9 +30,7 @@ def _settings() -> Settings:
 
 
 def _logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr
-    )
+    logs.configure(settings.log_level)
 
 
 def _app(settings: Settings) -> App:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 __all__ = ["TelegramLimits", "TelegramRateLimiter", "TokenBucket"]
 
 MonotonicClock = Callable[[], float]
+_EPSILON = 1e-9  # float refills land a hair below whole tokens; without slack a wait could never end
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -40,7 +41,7 @@ class TokenBucket:
     def delay(self) -> float:
         """Seconds until one token is available (0 when one is available now)."""
         self._refill()
-        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / self._rate
+        return 0.0 if self._tokens >= 1 - _EPSILON else (1 - self._tokens) / self._rate
 
     def take(self) -> None:
         """Consume a token; callers check `delay()` first (the balance may go negative otherwise)."""
@@ -50,7 +51,7 @@ class TokenBucket:
     def is_full(self) -> bool:
         """An idle bucket carries no state worth keeping."""
         self._refill()
-        return self._tokens >= self._capacity
+        return self._tokens >= self._capacity - _EPSILON
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ time and in order (aiogram runs updates as concurrent tasks), updates of differe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -122,15 +123,42 @@ async def run_polling(
     *,
     polling_timeout: int = 30,
     handle_signals: bool = True,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Register commands, then long-poll until `dispatcher.stop_polling()` (or SIGINT/SIGTERM).
+    """Register commands, then long-poll until `stop` is set, `dispatcher.stop_polling()`, or a signal.
 
+    `stop` may be set at any time, even before polling has started (when `stop_polling` would raise).
     The bot's HTTP session is left open: the outbox sender shares the bot, and its owner closes it.
     """
     await _prepare(bot, commands)
-    await dispatcher.start_polling(
-        bot,
-        polling_timeout=polling_timeout,
-        handle_signals=handle_signals,
-        close_bot_session=False,
-    )
+    watcher = _stop_when_set(dispatcher, stop) if stop is not None else None
+    try:
+        await dispatcher.start_polling(
+            bot,
+            polling_timeout=polling_timeout,
+            handle_signals=handle_signals,
+            close_bot_session=False,
+        )
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+
+def _stop_when_set(dispatcher: Dispatcher, stop: asyncio.Event) -> asyncio.Task[None]:
+    """A task that stops polling once `stop` is set and polling has started (`stop_polling` needs both)."""
+    started = asyncio.Event()
+
+    async def mark_started() -> None:
+        started.set()
+
+    # Registered before start_polling runs: its startup hooks fire inside it, once stop_polling can work.
+    dispatcher.startup.register(mark_started)
+
+    async def watch() -> None:
+        await stop.wait()
+        await started.wait()
+        await dispatcher.stop_polling()
+
+    return asyncio.create_task(watch())

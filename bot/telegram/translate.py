@@ -87,8 +87,8 @@ def from_callback_query(query: CallbackQuery) -> IncomingMessage:
     """A pressed inline button; a button under an inline-mode message has no chat, so the user's is used."""
     chat = query.message.chat if query.message is not None else None
     action = unpack_action(query.data)
-    if action is None:
-        logger.warning("callback query without a usable action", extra={"user_id": query.from_user.id})
+    if action is None:  # unpack_action already warned about data that is not ours
+        logger.debug("callback query without a usable action", extra={"user_id": query.from_user.id})
     return IncomingMessage(
         channel=ChannelName.TELEGRAM,
         chat_id=chat.id if chat else query.from_user.id,

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Self
 
 from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
 
 from bot.outbox import OutboxSender, RetryPolicy
 from bot.telegram.ratelimit import TelegramLimits, TelegramRateLimiter
@@ -195,7 +196,7 @@ async def running_bot(
     dispatcher = build_dispatcher(on_message)
     stop = asyncio.Event()
     polling = asyncio.create_task(
-        run_polling(bot, dispatcher, commands or [], polling_timeout=10, handle_signals=False)
+        run_polling(bot, dispatcher, commands or [], polling_timeout=10, handle_signals=False, stop=stop)
     )
     sending = asyncio.create_task(sender.run(stop, interval=60))
     harness = Harness(api, bot, outbox, clock, fake_time, sender, incoming, blocked, blocked_event)
@@ -204,8 +205,13 @@ async def running_bot(
         yield harness
     finally:
         stop.set()
-        await sending
-        if not polling.done():
-            await dispatcher.stop_polling()
-        await polling
-        await bot.session.close()
+        await asyncio.wait_for(asyncio.gather(sending, polling), 5)
+        await close_without_grace(bot)
+
+
+async def close_without_grace(bot: Bot) -> None:
+    """Close the HTTP session without aiogram's 250 ms wall-clock grace sleep (plain HTTP, no TLS)."""
+    session = bot.session
+    if isinstance(session, AiohttpSession) and session._session is not None:
+        await session._session.close()
+    await session.close()

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from bot.outbox import RetryPolicy
-from bot.telegram.callbacks import pack_action
+from bot.telegram.runner import build_dispatcher, make_bot, run_polling
 from dialogs.messages import (
     Action,
     ActionKind,
@@ -23,7 +23,7 @@ from dialogs.messages import (
     Reply,
 )
 from tests.fake_bot_api import FakeBotApi
-from tests.telegram.support import running_bot
+from tests.telegram.support import close_without_grace, running_bot
 
 RESIDENT = 1001
 
@@ -232,5 +232,13 @@ async def test_updates_of_one_chat_are_handled_in_order(fake_bot_api: FakeBotApi
     assert bot.time.slept  # 5 messages to one chat exceed the burst of 3: the sender paced itself
 
 
-def test_callback_data_in_the_fixture_matches_the_product_encoding() -> None:
-    assert pack_action(Action(ActionKind.CONFIRM, "R-0302-1")) == "a:confirm:R-0302-1"
+async def test_stop_before_polling_started_still_stops(fake_bot_api: FakeBotApi) -> None:
+    stop = asyncio.Event()
+    stop.set()
+    bot = make_bot(fake_bot_api.token, fake_bot_api.base_url)
+    try:
+        dispatcher = build_dispatcher(lambda message: asyncio.sleep(0))
+        await asyncio.wait_for(run_polling(bot, dispatcher, [], handle_signals=False, stop=stop), 5)
+    finally:
+        await close_without_grace(bot)
+    assert fake_bot_api.calls_to("setMyCommands")  # it did start, then stopped at once
