@@ -9,7 +9,9 @@ from bot.logs import JsonFormatter, mask
 
 
 def test_json_line_with_extra_ids_and_masked_phone() -> None:
-    record = logging.LogRecord("frontdesk", logging.INFO, __file__, 1, "resident %s called", ("13812345678",), None)
+    record = logging.LogRecord(
+        "frontdesk", logging.INFO, __file__, 1, "resident %s called", ("13812345678",), None
+    )
     record.chat_id = 42
     record.note = "call 13912345678 back"
     line = json.loads(JsonFormatter().format(record))
