@@ -7,7 +7,6 @@ outbox by the time it returns, and the sender (woken at once) delivers them with
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from aiogram import Bot
@@ -47,20 +46,8 @@ async def serve_telegram(app: App, bot: Bot, *, stop: asyncio.Event | None = Non
     dispatcher = build_dispatcher(on_message)
     sender_stop = asyncio.Event()
     sender_task = asyncio.create_task(sender.run(sender_stop, interval=1.0))
-    watcher: asyncio.Task[None] | None = None
-    if stop is not None:
-
-        async def stop_when_asked() -> None:
-            await stop.wait()
-            await dispatcher.stop_polling()
-
-        watcher = asyncio.create_task(stop_when_asked())
     try:
-        await run_polling(bot, dispatcher, command_menu(app), handle_signals=stop is None)
+        await run_polling(bot, dispatcher, command_menu(app), handle_signals=stop is None, stop=stop)
     finally:
         sender_stop.set()
         await sender_task
-        if watcher is not None:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher

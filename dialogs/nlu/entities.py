@@ -11,11 +11,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-import phonenumbers
-
 from dialogs.nlu.patterns import PHONE, ROOM, WHITESPACE
 from dialogs.nlu.training_data import TrainingData
 from dialogs.nlu.types import COMPLAINT_CLASSES, REPAIR_CATEGORIES, Entity, EntityName
+from dialogs.phones import normalize_phone
 
 SERVICE_ITEMS: tuple[str, ...] = (
     "courier",
@@ -79,15 +78,9 @@ def extract_phones(text: str) -> list[Entity]:
     """
     found: list[Entity] = []
     for match in PHONE.finditer(text):
-        try:
-            number = phonenumbers.parse(match.group(), "CN")
-        except phonenumbers.NumberParseException:
-            continue
-        if not phonenumbers.is_valid_number(number):
-            continue
-        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-        digits = "".join(ch for ch in national if ch.isdigit())
-        found.append(Entity(EntityName.PHONE, digits, match.start(), match.end(), EXTRACTOR))
+        digits = normalize_phone(match.group())
+        if digits is not None:
+            found.append(Entity(EntityName.PHONE, digits, match.start(), match.end(), EXTRACTOR))
     return found
 
 
