@@ -15,7 +15,9 @@ def make_nlu(spec: str, data_dir: Path, cache_dir: Path) -> NluBackend:
     """Build the backend the spec names; the built-in one trains or loads its cached model here."""
     spec = spec.strip() or DEFAULT_SPEC
     if spec == "builtin":
-        return BuiltinNlu.load(data_dir, cache_dir)
+        nlu = BuiltinNlu.load(data_dir, cache_dir)
+        nlu.warm_up()  # the first resident to mention a time should not wait for the time parsers to load
+        return nlu
     if spec.startswith("rasa:"):
         url = spec.removeprefix("rasa:")
         if not url.startswith(("http://", "https://")):
