@@ -68,7 +68,14 @@ def build_app(
     if nlu is None:
         nlu = make_nlu(settings.nlu_spec, settings.nlu_data_dir, settings.nlu_cache_dir)
     clock = clock or SystemClock()
-    engine = Engine(uow_factory=uow_factory, clock=clock, nlu=nlu, site=site, catalog=catalog)
+    engine = Engine(
+        uow_factory=uow_factory,
+        clock=clock,
+        nlu=nlu,
+        site=site,
+        catalog=catalog,
+        staff_chat_id=settings.staff_chat_id,
+    )
     return App(
         settings=settings,
         site=site,

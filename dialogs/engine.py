@@ -4,6 +4,11 @@ For each message the engine loads the resident and the chat's conversation state
 and saves the resident, the state, any tickets and the outgoing messages (outbox) in the same unit of work.
 A crash before the commit loses nothing (the channel has not acknowledged the update); a crash after it
 loses nothing either (the outbox still holds the replies).
+
+Routing, in order: commands; buttons that mean the same everywhere (cancel, language, a person); an open
+conversation, unless the message is an emergency or, confidently, a different request — then the open
+conversation is parked and resumed afterwards, so nothing the resident started is lost; otherwise the NLU's
+reading, asking back when it is unsure.
 """
 
 from __future__ import annotations
@@ -16,9 +21,16 @@ from dialogs.clock import Clock
 from dialogs.domain import Conversation, Resident
 from dialogs.flows.base import Flow, FlowName
 from dialogs.flows.clarify import ClarifyFlow
+from dialogs.flows.complaint import ComplaintFlow
+from dialogs.flows.emergency import EmergencyFlow, EmergencyStep
+from dialogs.flows.handoff import HandoffFlow
+from dialogs.flows.inquiry import InquiryFlow
 from dialogs.flows.onboarding import OnboardingFlow
+from dialogs.flows.praise import PraiseFlow
 from dialogs.flows.repair import RepairFlow
-from dialogs.flows.requests import RequestFlow, RequestStep
+from dialogs.flows.service_order import ServiceOrderFlow
+from dialogs.flows.status import StatusFlow
+from dialogs.flows.suggestion import SuggestionFlow
 from dialogs.i18n import Catalog, normalize_language
 from dialogs.messages import ActionKind, IncomingMessage, Outgoing
 from dialogs.nlu.types import Intent, NluBackend
@@ -30,7 +42,8 @@ from dialogs.turn import Turn
 log = logging.getLogger(__name__)
 
 CONVERSATION_VERSION = 1
-PARKED = "parked"  # slot holding a conversation interrupted by an emergency
+PARKED = "parked"  # slot holding a conversation interrupted by another request
+SWITCH_CONFIDENCE = 0.8  # how sure the NLU must be before an answer is read as a new request instead
 # Intents that are understood without any flow: a short courteous answer is all they need.
 SMALL_TALK: dict[str, str] = {
     Intent.THANKS: "smalltalk.thanks",
@@ -39,6 +52,28 @@ SMALL_TALK: dict[str, str] = {
     Intent.DENY: "smalltalk.deny",
     Intent.OUT_OF_SCOPE: "smalltalk.out_of_scope",
 }
+# The request each conversation is about, to tell "a different request" from an answer.
+FLOW_INTENT: dict[str, str] = {
+    FlowName.REPAIR: Intent.REPAIR,
+    FlowName.EMERGENCY: Intent.EMERGENCY,
+    FlowName.COMPLAINT: Intent.COMPLAINT,
+    FlowName.SERVICE_ORDER: Intent.SERVICE_ORDER,
+    FlowName.HANDOFF: Intent.HUMAN_HANDOFF,
+}
+REQUESTS: frozenset[str] = frozenset(
+    {
+        Intent.REPAIR,
+        Intent.COMPLAINT,
+        Intent.SUGGESTION,
+        Intent.PRAISE,
+        Intent.SERVICE_ORDER,
+        Intent.INQUIRY,
+        Intent.TICKET_STATUS,
+        Intent.HUMAN_HANDOFF,
+    }
+)
+# Entities that make a message an answer to the open question rather than a new request.
+ANSWER_ENTITIES: frozenset[str] = frozenset({"room", "phone", "datetime"})
 
 
 class Engine:
@@ -52,6 +87,7 @@ class Engine:
         nlu: NluBackend,
         site: SiteConfig,
         catalog: Catalog,
+        staff_chat_id: int | None = None,
         confidence_threshold: float = 0.45,
     ) -> None:
         self._uow_factory = uow_factory
@@ -62,8 +98,23 @@ class Engine:
         self._threshold = confidence_threshold
         self._onboarding = OnboardingFlow()
         self._repair = RepairFlow()
+        self._emergency = EmergencyFlow()
+        self._complaint = ComplaintFlow()
+        self._service = ServiceOrderFlow()
+        self._handoff = HandoffFlow(staff_chat_id)
+        self._inquiry = InquiryFlow(self._handoff)
+        self._suggestion = SuggestionFlow()
+        self._praise = PraiseFlow()
+        self._status = StatusFlow()
         self._clarify = ClarifyFlow()
-        self._requests = RequestFlow()
+        self._flows: dict[str, Flow] = {
+            FlowName.ONBOARDING: self._onboarding,
+            FlowName.REPAIR: self._repair,
+            FlowName.EMERGENCY: self._emergency,
+            FlowName.COMPLAINT: self._complaint,
+            FlowName.SERVICE_ORDER: self._service,
+            FlowName.HANDOFF: self._handoff,
+        }
 
     def handle(self, message: IncomingMessage) -> list[Outgoing]:
         """Process one message; the replies are already in the outbox when this returns."""
@@ -96,6 +147,7 @@ class Engine:
     # -- set-up ----------------------------------------------------------------------------------------------
 
     def _open_turn(self, uow: UnitOfWork, message: IncomingMessage) -> Turn:
+        now = self._clock.now()
         resident = uow.residents.find(channel=message.channel.value, external_id=message.user_id)
         if resident is None:
             resident = uow.residents.save(
@@ -105,7 +157,7 @@ class Engine:
                     external_id=message.user_id,
                     display_name=message.first_name,
                     language=normalize_language(message.language_code, self._site.default_language),
-                    created_at=self._clock.now(),
+                    created_at=now,
                 )
             )
         elif message.first_name and message.first_name != resident.display_name:
@@ -118,7 +170,7 @@ class Engine:
             site=self._site,
             catalog=self._catalog,
             nlu=self._nlu,
-            now=self._clock.now(),
+            now=now,
         )
         if conversation is not None and conversation.version == CONVERSATION_VERSION:
             turn.flow, turn.step = conversation.flow, conversation.step
@@ -135,44 +187,94 @@ class Engine:
             self._command(turn)
             return
         action = message.action
-        if action is not None:
-            if action.kind is ActionKind.CANCEL:
-                self._cancel(turn)
-                return
-            if action.kind is ActionKind.LANGUAGE:
-                self._set_language(turn, action.arg)
-                return
-            if action.kind is ActionKind.HANDOFF:
-                self._requests.handoff(turn, turn.slots.get("text", ""))
-                return
-            if action.kind is ActionKind.CHOOSE_INTENT and turn.flow == FlowName.CLARIFY:
-                text = str(turn.slots.get("text", ""))
-                turn.end_flow()
-                self._start_intent(turn, action.arg, text)
-                return
+        if action is not None and self._global_action(turn):
+            return
         if turn.flow is not None and turn.flow != FlowName.CLARIFY:
-            if turn.text and self._wants_cancel(turn):
-                self._cancel(turn)
-                return
-            if turn.text and self._is_new_emergency(turn):
-                self._interrupt_for_emergency(turn)
-                return
-            parked = turn.slots.get(PARKED)
-            self._resume(turn)
-            if turn.flow is None and isinstance(parked, dict):
-                self._restore(turn, parked)
+            self._in_flow(turn)
             return
         if turn.flow == FlowName.CLARIFY:
             misses = turn.misses
             turn.end_flow()
             turn.misses = misses
         if not turn.text:
-            if action is not None:
-                turn.say("common.stale_button")
-            else:
-                turn.say("common.media_without_context")
+            turn.say("common.stale_button" if action is not None else "common.media_without_context")
             return
         self._understand(turn)
+
+    def _global_action(self, turn: Turn) -> bool:
+        """Buttons that mean the same in every conversation; True when handled."""
+        action = turn.message.action
+        assert action is not None
+        if action.kind is ActionKind.CANCEL:
+            self._cancel(turn)
+        elif action.kind is ActionKind.LANGUAGE:
+            self._set_language(turn, action.arg)
+        elif action.kind is ActionKind.HANDOFF:
+            text = str(turn.slots.get("text", ""))
+            turn.end_flow()
+            self._handoff.start(turn, text)
+        elif action.kind is ActionKind.CHOOSE_INTENT and turn.flow == FlowName.CLARIFY:
+            text = str(turn.slots.get("text", ""))
+            turn.end_flow()
+            self._start_intent(turn, action.arg, text)
+        else:
+            return False
+        return True
+
+    def _in_flow(self, turn: Turn) -> None:
+        if turn.text:
+            if self._wants_cancel(turn):
+                self._cancel(turn)
+                return
+            switch = self._switch_to(turn)
+            if switch is not None:
+                self._interrupt(turn, switch)
+                return
+        parked = turn.slots.get(PARKED)
+        flow = self._flows.get(str(turn.flow))
+        if flow is None:
+            log.warning("unknown stored flow %s; resetting", turn.flow)
+            turn.end_flow()
+            turn.say("help.what_i_do")
+            return
+        flow.resume(turn)
+        if turn.flow is None and isinstance(parked, dict):
+            self._restore(turn, parked)
+
+    def _switch_to(self, turn: Turn) -> str | None:
+        """A new request that should interrupt the open conversation, if the message is one."""
+        parse = turn.parse()
+        intent = parse.intent.name
+        own = FLOW_INTENT.get(str(turn.flow))
+        if intent == Intent.EMERGENCY:
+            answering_where = turn.flow == FlowName.EMERGENCY and turn.step == EmergencyStep.LOCATION
+            return None if answering_where else intent
+        if turn.flow == FlowName.HANDOFF:
+            return None  # a person is reading along: everything is relayed
+        if intent not in REQUESTS or intent == own or parse.intent.confidence < SWITCH_CONFIDENCE:
+            return None
+        if any(entity.entity in ANSWER_ENTITIES for entity in parse.entities):
+            return None
+        return intent
+
+    def _interrupt(self, turn: Turn, intent: str) -> None:
+        """Handle a new request now; the unfinished conversation is parked and resumed afterwards."""
+        parked = {"flow": turn.flow, "step": turn.step, "slots": turn.slots}
+        turn.end_flow()
+        self._start_intent(turn, intent, turn.text)
+        if turn.flow is None:
+            self._restore(turn, parked)
+        else:
+            turn.slots[PARKED] = parked
+
+    def _restore(self, turn: Turn, parked: dict[str, Any]) -> None:
+        flow = self._flows.get(str(parked.get("flow")))
+        if flow is None:
+            return
+        turn.flow, turn.step = parked.get("flow"), parked.get("step")
+        turn.slots = dict(parked.get("slots") or {})
+        turn.say("common.resume_parked")
+        flow.reprompt(turn)
 
     def _understand(self, turn: Turn) -> None:
         parse = turn.parse()
@@ -186,6 +288,22 @@ class Engine:
     def _start_intent(self, turn: Turn, intent: str, text: str) -> None:
         if intent == Intent.REPAIR:
             self._repair.start(turn)
+        elif intent == Intent.EMERGENCY:
+            self._emergency.start(turn, text)
+        elif intent == Intent.COMPLAINT:
+            self._complaint.start(turn, text)
+        elif intent == Intent.SUGGESTION:
+            self._suggestion.start(turn, text)
+        elif intent == Intent.PRAISE:
+            self._praise.start(turn, text)
+        elif intent == Intent.SERVICE_ORDER:
+            self._service.start(turn, text)
+        elif intent == Intent.INQUIRY:
+            self._inquiry.start(turn, text)
+        elif intent == Intent.TICKET_STATUS:
+            self._status.start(turn, text)
+        elif intent == Intent.HUMAN_HANDOFF:
+            self._handoff.start(turn, text)
         elif intent == Intent.GREET:
             turn.say("greet.hello", name=turn.site.name.get(turn.lang))
             if turn.resident.household_id is None:
@@ -194,53 +312,8 @@ class Engine:
                 turn.say("help.what_i_do")
         elif intent == Intent.CANCEL:
             turn.say("cancel.nothing")
-        elif intent == Intent.TICKET_STATUS:
-            self._list_tickets(turn, active_only=True)
-        elif intent in SMALL_TALK:
-            turn.say(SMALL_TALK[intent])
         else:
-            self._requests.start(turn, Intent(intent), text)
-
-    def _resume(self, turn: Turn) -> None:
-        flow = self._flows().get(str(turn.flow))
-        if flow is None:
-            log.warning("unknown stored flow %s; resetting", turn.flow)
-            turn.end_flow()
-            turn.say("help.what_i_do")
-            return
-        flow.resume(turn)
-
-    def _is_new_emergency(self, turn: Turn) -> bool:
-        """Danger reported in the middle of another conversation (never missed because a flow is open)."""
-        in_emergency = turn.flow == FlowName.REQUEST and turn.step == RequestStep.EMERGENCY_LOCATION
-        return not in_emergency and turn.parse().intent.name == Intent.EMERGENCY
-
-    def _interrupt_for_emergency(self, turn: Turn) -> None:
-        """Handle the emergency at once; the unfinished conversation is parked and resumed afterwards."""
-        parked = {"flow": turn.flow, "step": turn.step, "slots": turn.slots}
-        turn.end_flow()
-        self._requests.start(turn, Intent.EMERGENCY, turn.text)
-        if turn.flow is None:
-            self._restore(turn, parked)
-        else:
-            turn.slots[PARKED] = parked
-
-    def _restore(self, turn: Turn, parked: dict[str, Any]) -> None:
-        turn.flow, turn.step = parked.get("flow"), parked.get("step")
-        turn.slots = dict(parked.get("slots") or {})
-        flow = self._flows().get(str(turn.flow))
-        if flow is None:
-            turn.end_flow()
-            return
-        turn.say("common.resume_parked")
-        flow.reprompt(turn)
-
-    def _flows(self) -> dict[str, Flow]:
-        return {
-            FlowName.ONBOARDING: self._onboarding,
-            FlowName.REPAIR: self._repair,
-            FlowName.REQUEST: self._requests,
-        }
+            turn.say(SMALL_TALK.get(intent, "smalltalk.out_of_scope"))
 
     def _wants_cancel(self, turn: Turn) -> bool:
         parse = turn.parse()
@@ -264,7 +337,7 @@ class Engine:
         elif command == "/cancel":
             self._cancel(turn)
         elif command == "/mytickets":
-            self._list_tickets(turn, active_only=False)
+            self._list_tickets(turn)
         elif command == "/lang":
             if argument.strip():
                 self._set_language(turn, argument.strip())
@@ -285,6 +358,9 @@ class Engine:
         if turn.flow is None or turn.flow == FlowName.CLARIFY:
             turn.end_flow()
             turn.say("cancel.nothing", remove_keyboard=True)
+        elif turn.flow == FlowName.HANDOFF:
+            turn.end_flow()
+            turn.say("handoff.left", remove_keyboard=True)
         else:
             turn.end_flow()
             turn.say("cancel.done", remove_keyboard=True)
@@ -294,16 +370,14 @@ class Engine:
         turn.update_resident(language=lang)
         turn.say("lang.set")
 
-    def _list_tickets(self, turn: Turn, *, active_only: bool) -> None:
+    def _list_tickets(self, turn: Turn) -> None:
         if turn.resident.id is None:
             turn.say("mytickets.none")
             return
         tickets = list(turn.uow.tickets.list_for_resident(resident_id=turn.resident.id, limit=10))
-        if active_only:
-            tickets = [ticket for ticket in tickets if ticket.status.is_active]
         if not tickets:
-            turn.say("mytickets.none_active" if active_only else "mytickets.none")
+            turn.say("mytickets.none")
             return
-        lines = [turn.t("mytickets.title_active" if active_only else "mytickets.title")]
+        lines = [turn.t("mytickets.title")]
         lines += [describe_for_list(turn, ticket) for ticket in tickets]
         turn.say_text("\n".join(lines))

@@ -44,6 +44,7 @@ class ActionKind(StrEnum):
     NEW_ROOM = "newroom"
     SERVICE = "service"
     PAGE = "page"
+    SLOT = "slot"
 
 
 @dataclass(frozen=True)

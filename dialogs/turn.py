@@ -115,6 +115,14 @@ class Turn:
         """Change the resident's record (saved by the engine at the end of the turn)."""
         self.resident = replace(self.resident, **changes)
 
+    def local_time(self, value: str) -> datetime | None:
+        """An NLU datetime value (ISO, site-local when naive) as an aware datetime."""
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=self.site.zone)
+
     def format_time(self, when: datetime) -> str:
         """A time as residents read it, in the site's zone."""
         return when.astimezone(self.site.zone).strftime(self.t("format.datetime"))

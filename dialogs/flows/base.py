@@ -18,9 +18,11 @@ class FlowName(StrEnum):
 
     ONBOARDING = "onboarding"
     REPAIR = "repair"
+    EMERGENCY = "emergency"
+    COMPLAINT = "complaint"
+    SERVICE_ORDER = "service_order"
+    HANDOFF = "handoff"
     CLARIFY = "clarify"
-    LANGUAGE = "language"
-    REQUEST = "request"
 
 
 class Flow(Protocol):

@@ -9,8 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 from dialogs.flows.base import FlowName
-from dialogs.phones import normalize_phone
-from dialogs.rooms import RoomAddress, address_from_key, building_exists, parse_room
+from dialogs.flows.places import contact_phone, home_label, link_household, room_from_text
+from dialogs.rooms import building_exists
 from dialogs.turn import Turn
 
 
@@ -19,49 +19,6 @@ class OnboardingStep(StrEnum):
 
     ROOM = "room"
     PHONE = "phone"
-
-
-def contact_phone(turn: Turn) -> str | None:
-    """A phone the resident shared as their own contact card, or typed."""
-    contact = turn.message.contact
-    if contact is not None:
-        if contact.user_id is not None and contact.user_id != turn.message.user_id:
-            return None
-        return normalize_phone(contact.phone)
-    if turn.text:
-        found = turn.parse().first("phone")
-        return normalize_phone(found) if found else normalize_phone(turn.text)
-    return None
-
-
-def room_from_text(turn: Turn) -> RoomAddress | None:
-    """A room the resident wrote in this turn (NLU entity first, the whole text second)."""
-    if not turn.text:
-        return None
-    entity = turn.parse().first("room")
-    return parse_room(entity) if entity else parse_room(turn.text)
-
-
-def link_household(turn: Turn, address: RoomAddress) -> int:
-    """File the resident under this household (creating it on first mention); returns its id."""
-    household = turn.uow.households.get_or_create(
-        room=address.key, building=address.building, unit=address.unit
-    )
-    if household.id is None:
-        raise RuntimeError("household repository returned no id")
-    if turn.resident.household_id is None:
-        turn.update_resident(household_id=household.id)
-    return household.id
-
-
-def home_label(turn: Turn) -> str | None:
-    """The resident's own room as they read it, if linked."""
-    if turn.resident.household_id is None:
-        return None
-    household = turn.uow.households.get(household_id=turn.resident.household_id)
-    if household is None:
-        return None
-    return address_from_key(household.room, household.building, household.unit).label(turn.lang)
 
 
 class OnboardingFlow:

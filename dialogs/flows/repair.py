@@ -13,7 +13,7 @@ from typing import Any
 
 from dialogs.domain import TicketType
 from dialogs.flows.base import FlowName
-from dialogs.flows.onboarding import contact_phone, home_label, link_household, room_from_text
+from dialogs.flows.places import contact_phone, home_label, link_household, room_from_text
 from dialogs.messages import Action, ActionKind, AttachmentKind, Button
 from dialogs.rooms import building_exists, common_area
 from dialogs.tickets import open_ticket
@@ -42,17 +42,6 @@ EDITABLE: tuple[RepairStep, ...] = (
     RepairStep.PHONE,
     RepairStep.TIME,
 )
-
-
-def parse_local_iso(value: str, turn: Turn) -> datetime | None:
-    """An NLU datetime value (local ISO time) as an aware datetime in the site's zone."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=turn.site.zone)
-    return parsed
 
 
 class RepairFlow:
@@ -112,7 +101,7 @@ class RepairFlow:
             slots["phone"] = phone
         when = parse.first("datetime")
         if "time" not in slots and when:
-            parsed = parse_local_iso(when, turn)
+            parsed = turn.local_time(when)
             if parsed is not None and parsed > turn.now:
                 slots["time"] = parsed.isoformat()
 
@@ -180,7 +169,7 @@ class RepairFlow:
             turn.slots["time"] = ASAP
             return True
         when = turn.parse().first("datetime") if turn.text else None
-        parsed = parse_local_iso(when, turn) if when else None
+        parsed = turn.local_time(when) if when else None
         if parsed is not None:
             if parsed <= turn.now:
                 turn.say("repair.time_in_past")

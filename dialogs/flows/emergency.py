@@ -1,0 +1,95 @@
+"""Emergencies (急修): the safety instruction and the hotline first, an urgent E ticket at once, and only then
+the one question that matters — where — if the message did not say.
+
+Nothing is confirmed and nothing else is asked: every second counts. The hazard (gas, fire, flooding, a person
+trapped in a lift, someone hurt, live wires …) is read by the same high-recall rules that keep the NLU from
+missing an emergency, so the instruction fits the danger whichever NLU backend is in use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import StrEnum
+
+from dialogs.domain import EventKind, Priority, TicketEvent, TicketType
+from dialogs.flows.base import FlowName
+from dialogs.flows.places import answered_place, home_label, named_place
+from dialogs.messages import ActionKind
+from dialogs.nlu.emergency import check_emergency
+from dialogs.tickets import open_ticket
+from dialogs.turn import Turn
+
+HAZARDS: frozenset[str] = frozenset(
+    {"fire", "gas", "flood", "trapped", "injury", "electrical", "security", "collapse"}
+)
+
+
+class EmergencyStep(StrEnum):
+    """The only question an emergency may be asked."""
+
+    LOCATION = "location"
+
+
+def hazard_of(text: str) -> str:
+    """The kind of danger, for the matching safety instruction ("urgent" when unclear)."""
+    rule = check_emergency(text).rule
+    return rule if rule in HAZARDS else "urgent"
+
+
+class EmergencyFlow:
+    """Opens an E ticket immediately and asks only for the place when it is unknown."""
+
+    name = FlowName.EMERGENCY
+
+    def start(self, turn: Turn, text: str) -> None:
+        """Answer with the safety instruction, open the ticket, ask where if needed."""
+        hazard = hazard_of(text)
+        turn.say(f"emergency.safety.{hazard}", hotline=turn.site.emergency_hotline)
+        location = named_place(turn)
+        ticket = open_ticket(
+            turn,
+            TicketType.EMERGENCY,
+            description=text,
+            location=location or "",
+            priority=Priority.URGENT,
+            details={"hazard": hazard},
+        )
+        if location:
+            turn.say("emergency.created", reference=ticket.reference, location=location)
+        else:
+            turn.go(self.name, EmergencyStep.LOCATION, reference=ticket.reference)
+            self.reprompt(turn)
+
+    def resume(self, turn: Turn) -> None:
+        """Take the place and put it on the ticket."""
+        action = turn.message.action
+        if action is not None and action.kind is ActionKind.ROOM:
+            location = home_label(turn)
+        else:
+            location = answered_place(turn)
+        if location is None:
+            self.reprompt(turn)
+            return
+        reference = str(turn.slots.get("reference", ""))
+        turn.end_flow()
+        ticket = turn.uow.tickets.get(reference=reference)
+        if ticket is None or ticket.id is None:
+            return
+        turn.uow.tickets.save(ticket=replace(ticket, location=location, updated_at=turn.now))
+        turn.uow.tickets.append_event(
+            event=TicketEvent(
+                id=None,
+                ticket_id=ticket.id,
+                kind=EventKind.NOTE,
+                at=turn.now,
+                actor=f"resident:{turn.resident.id}",
+                data={"location": location},
+            )
+        )
+        turn.say("emergency.created", reference=ticket.reference, location=location)
+
+    def reprompt(self, turn: Turn) -> None:
+        """Ask where, offering the resident's home as one tap."""
+        home = home_label(turn)
+        buttons = ((turn.button("repair.button_home", ActionKind.ROOM, room=home),),) if home else ()
+        turn.say("emergency.ask_location", reference=turn.slots.get("reference", ""), buttons=buttons)

@@ -1,0 +1,80 @@
+"""A person, please (转人工): an H ticket, and from then on the resident's messages go to the staff chat
+instead of being interpreted by the bot, until the resident ends it (/cancel) or the ticket is closed.
+
+Each relayed message is also appended to the ticket's events, so the conversation is part of the household
+file. Emergencies are still recognised while relaying: safety never waits for a person.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from dialogs.domain import EventKind, TicketEvent, TicketType
+from dialogs.flows.base import FlowName
+from dialogs.messages import Outgoing, Reply
+from dialogs.tickets import open_ticket
+from dialogs.turn import Turn
+
+
+class HandoffStep(StrEnum):
+    """While a person is handling the chat."""
+
+    RELAY = "relay"
+
+
+class HandoffFlow:
+    """Opens the H ticket and relays the resident's messages to staff."""
+
+    name = FlowName.HANDOFF
+
+    def __init__(self, staff_chat_id: int | None) -> None:
+        self._staff_chat_id = staff_chat_id
+
+    def start(self, turn: Turn, text: str, *, unanswered: bool = False) -> None:
+        """Open the ticket, tell the resident when a person answers, start relaying."""
+        ticket = open_ticket(turn, TicketType.HUMAN, description=text or turn.t("handoff.no_text"))
+        hours = turn.site.promises.handoff_reply_hours
+        turn.say(
+            "handoff.unanswered" if unanswered else "handoff.created", reference=ticket.reference, hours=hours
+        )
+        turn.go(self.name, HandoffStep.RELAY, reference=ticket.reference)
+        self._relay(turn, ticket.reference, text)
+
+    def resume(self, turn: Turn) -> None:
+        """Pass the message on to staff (while the ticket is still open)."""
+        reference = str(turn.slots.get("reference", ""))
+        ticket = turn.uow.tickets.get(reference=reference)
+        if ticket is None or not ticket.status.is_active:
+            turn.end_flow()
+            turn.say("handoff.ended")
+            return
+        text = turn.text or turn.t("handoff.media")
+        self._relay(turn, reference, text)
+        if ticket.id is not None:
+            turn.uow.tickets.append_event(
+                event=TicketEvent(
+                    id=None,
+                    ticket_id=ticket.id,
+                    kind=EventKind.NOTE,
+                    at=turn.now,
+                    actor=f"resident:{turn.resident.id}",
+                    data={"relayed": text},
+                )
+            )
+        turn.say("handoff.relayed")
+
+    def reprompt(self, turn: Turn) -> None:
+        """Remind the resident that a person is on it."""
+        turn.say("handoff.still_open", reference=turn.slots.get("reference", ""))
+
+    def _relay(self, turn: Turn, reference: str, text: str) -> None:
+        if self._staff_chat_id is None or not text:
+            return
+        lang = turn.site.default_language
+        who = turn.resident.display_name or str(turn.resident.external_id)
+        body = turn.catalog.t(lang, "staff.relay", reference=reference, name=who, text=text)
+        turn.replies.append(
+            Outgoing(
+                channel=turn.message.channel, chat_id=self._staff_chat_id, reply=Reply(body), audience="staff"
+            )
+        )
