@@ -94,3 +94,17 @@ def common_area(text: str, keywords: tuple[str, ...]) -> str | None:
         if keyword.lower() in lowered:
             return keyword
     return None
+
+
+_BUILDING = re.compile(
+    r"(?P<zh>[A-Za-z]|\d{1,3})(?:栋|幢|号楼|座)|(?:building|bldg|block|tower)\s*(?P<en>[A-Za-z]|\d{1,3})\b",
+    re.IGNORECASE,
+)
+
+
+def building_in(text: str) -> str | None:
+    """A building the text names ("3栋", "B座", "building 5"), for places that are not rooms."""
+    match = _BUILDING.search(unicodedata.normalize("NFKC", text))
+    if match is None:
+        return None
+    return (match.group("zh") or match.group("en")).upper()

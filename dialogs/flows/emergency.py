@@ -13,9 +13,10 @@ from enum import StrEnum
 
 from dialogs.domain import EventKind, Priority, TicketEvent, TicketType
 from dialogs.flows.base import FlowName
-from dialogs.flows.places import answered_place, home_label, named_place
+from dialogs.flows.places import answered_place, home_label, link_household, room_from_text
 from dialogs.messages import ActionKind
 from dialogs.nlu.emergency import check_emergency
+from dialogs.rooms import building_exists, building_in, common_area
 from dialogs.tickets import open_ticket
 from dialogs.turn import Turn
 
@@ -45,7 +46,7 @@ class EmergencyFlow:
         """Answer with the safety instruction, open the ticket, ask where if needed."""
         hazard = hazard_of(text)
         turn.say(f"emergency.safety.{hazard}", hotline=turn.site.emergency_hotline)
-        location = named_place(turn)
+        location = self._place(turn)
         ticket = open_ticket(
             turn,
             TicketType.EMERGENCY,
@@ -87,6 +88,18 @@ class EmergencyFlow:
             )
         )
         turn.say("emergency.created", reference=ticket.reference, location=location)
+
+    def _place(self, turn: Turn) -> str | None:
+        """A room, or a common area together with its building: "the lift" alone does not say which."""
+        address = room_from_text(turn)
+        if address is not None and building_exists(address, turn.site.buildings):
+            link_household(turn, address)
+            return address.label(turn.lang)
+        area = common_area(turn.text, turn.site.common_area_keywords)
+        building = building_in(turn.text)
+        if area and building:
+            return turn.t("emergency.place", building=building, area=area)
+        return None
 
     def reprompt(self, turn: Turn) -> None:
         """Ask where, offering the resident's home as one tap."""

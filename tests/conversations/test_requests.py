@@ -38,7 +38,7 @@ def test_emergency_answers_first_and_asks_only_where(app: App) -> None:
 def test_emergency_with_place_asks_nothing(app: App) -> None:
     chat = ChatDriver(app, user_id=2102, language_code="en")
     chat.say("someone is trapped in the lift in building 3!")
-    chat.expect("Someone trapped in a lift", "do not force the doors", "dispatched", "Common area (lift)")
+    chat.expect("Someone trapped in a lift", "do not force the doors", "dispatched", "building 3, lift")
     chat.expect_not("Tell me exactly where")
 
 

@@ -3,65 +3,12 @@ answers, the outbox sender delivers — /start, household linking, a repair repo
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from bot.app import App, build_app
-from bot.settings import Settings
-from bot.telegram.callbacks import ActionCallback
-from bot.telegram.runner import make_bot
-from bot.telegram_service import serve_telegram
+from bot.app import App
 from dialogs.domain import REFERENCE_PATTERN, TicketType
-from dialogs.nlu.types import NluBackend
-from tests.fake_bot_api import FakeBotApi, SentMessage
+from tests.e2e.support import RESIDENT, Session, running
+from tests.fake_bot_api import FakeBotApi
 
-RESIDENT = 5550001
-
-
-class Session:
-    """Drives the fake server and waits for the bot's answers."""
-
-    def __init__(self, api: FakeBotApi) -> None:
-        self.api = api
-        self.seen = 0
-
-    async def answers(self, n: int) -> list[SentMessage]:
-        sent = await self.api.wait_for_messages(RESIDENT, self.seen + n, timeout=15)
-        new, self.seen = sent[self.seen :], len(sent)
-        return new
-
-    async def say(self, text: str, n: int = 1) -> list[SentMessage]:
-        self.api.push_text(RESIDENT, text)
-        return await self.answers(n)
-
-    async def press(self, message: SentMessage, label: str, n: int = 1) -> list[SentMessage]:
-        for row in message.inline_buttons():
-            for button in row:
-                if label in button["text"]:
-                    ActionCallback.unpack(button["callback_data"])  # typed, not a free string
-                    self.api.push_callback(RESIDENT, message.message_id, button["callback_data"])
-                    return await self.answers(n)
-        raise AssertionError(f"no button {label!r} in {message.inline_buttons()}")
-
-
-@pytest.fixture
-async def running(tmp_path: Path, nlu: NluBackend) -> AsyncIterator[tuple[FakeBotApi, App]]:
-    settings = Settings.from_env({"FRONTDESK_VAR_DIR": str(tmp_path / "var")})
-    app = build_app(settings, nlu=nlu)
-    async with FakeBotApi() as api:
-        bot = make_bot(api.token, api.base_url)
-        stop = asyncio.Event()
-        task = asyncio.create_task(serve_telegram(app, bot, stop=stop))
-        try:
-            yield api, app
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, timeout=10)
-            await bot.session.close()
-            app.close()
+__all__ = ["running"]
 
 
 async def test_first_visit_repair_report_and_my_tickets(running: tuple[FakeBotApi, App]) -> None:
