@@ -90,16 +90,23 @@ class EmergencyFlow:
         turn.say("emergency.created", reference=ticket.reference, location=location)
 
     def _place(self, turn: Turn) -> str | None:
-        """A room, or a common area together with its building: "the lift" alone does not say which."""
+        """A room, or a common area with its building: "the lift" alone does not say which (the
+        resident's own building is assumed when none is named)."""
         address = room_from_text(turn)
         if address is not None and building_exists(address, turn.site.buildings):
             link_household(turn, address)
             return address.label(turn.lang)
         area = common_area(turn.text, turn.site.common_area_keywords)
-        building = building_in(turn.text)
+        building = building_in(turn.text) or self._home_building(turn)
         if area and building:
             return turn.t("emergency.place", building=building, area=area)
         return None
+
+    def _home_building(self, turn: Turn) -> str | None:
+        if turn.resident.household_id is None:
+            return None
+        household = turn.uow.households.get(household_id=turn.resident.household_id)
+        return household.building if household is not None and household.building else None
 
     def reprompt(self, turn: Turn) -> None:
         """Ask where, offering the resident's home as one tap."""
