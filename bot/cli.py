@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import click
 
@@ -119,10 +120,39 @@ def staff_add(telegram_id: int, name: str, role: str, skills: str) -> None:
             name=name,
             role=StaffRole(role),
             skills=tuple(skill.strip() for skill in skills.split(",") if skill.strip()),
+            active=True,
         )
         uow.staff.save(member=member)
         uow.commit()
     click.echo(f"{'updated' if existing else 'added'} {name} ({role}, telegram id {telegram_id})")
+
+
+@staff.command("remove")
+@click.option("--telegram-id", type=int, required=True, help="The staff member's Telegram user id.")
+def staff_remove(telegram_id: int) -> None:
+    """Deactivate a staff member (kept for the record: their tickets and history stay readable)."""
+    with _database(_settings()) as uow_factory, uow_factory() as uow:
+        member = uow.staff.find(telegram_id=telegram_id)
+        if member is None:
+            raise click.ClickException(f"no staff member with telegram id {telegram_id}")
+        uow.staff.save(member=replace(member, active=False))
+        uow.commit()
+    click.echo(f"removed {member.name} (telegram id {telegram_id})")
+
+
+@staff.command("set-skills")
+@click.option("--telegram-id", type=int, required=True, help="The staff member's Telegram user id.")
+@click.argument("skills")
+def staff_set_skills(telegram_id: int, skills: str) -> None:
+    """Replace a staff member's skills (comma-separated queues or trades, e.g. plumbing,electrical)."""
+    with _database(_settings()) as uow_factory, uow_factory() as uow:
+        member = uow.staff.find(telegram_id=telegram_id)
+        if member is None:
+            raise click.ClickException(f"no staff member with telegram id {telegram_id}")
+        parsed = tuple(skill.strip() for skill in skills.split(",") if skill.strip())
+        uow.staff.save(member=replace(member, skills=parsed))
+        uow.commit()
+    click.echo(f"{member.name}: {','.join(parsed) or '-'}")
 
 
 @staff.command("list")

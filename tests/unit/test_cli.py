@@ -77,6 +77,12 @@ def test_staff_registry_and_migrations(env: dict[str, str]) -> None:
     assert added.returncode == 0, added.stderr
     listed = run(["staff", "list"], env)
     assert "777\t王师傅\ttechnician\tplumbing,electrical\tactive" in listed.stdout
+    assert run(["staff", "set-skills", "--telegram-id", "777", "lifts"], env).returncode == 0
+    assert run(["staff", "remove", "--telegram-id", "777"], env).returncode == 0
+    listed = run(["staff", "list"], env)
+    assert "777\t王师傅\ttechnician\tlifts\tinactive" in listed.stdout
+    missing = run(["staff", "remove", "--telegram-id", "4242"], env)
+    assert missing.returncode != 0 and "no staff member" in missing.stderr
     bad = run(["staff", "add", "--telegram-id", "1", "--name", "x", "--role", "boss"], env)
     assert bad.returncode != 0 and "boss" in bad.stderr
 
@@ -90,6 +96,8 @@ def test_staff_registry_and_migrations(env: dict[str, str]) -> None:
         ["staff"],
         ["staff", "add"],
         ["staff", "list"],
+        ["staff", "remove"],
+        ["staff", "set-skills"],
         ["db"],
         ["db", "upgrade"],
         ["nlu"],
