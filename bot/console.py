@@ -31,20 +31,26 @@ from dialogs.messages import (
 
 @dataclass
 class ConsoleTransport:
-    """Prints replies and remembers the buttons last shown in each chat."""
+    """Prints replies and remembers the buttons last shown in each chat.
+
+    A terminal cannot change what it printed, so an edit (see `Outgoing.key`) prints the new version
+    marked "(updated) ". Message ids are made up, counting from 1, so the sender can keep them like
+    Telegram's.
+    """
 
     out: TextIO
     buttons: dict[int, list[Button]] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
     def channel(self) -> ChannelName:
         """This transport serves the console channel."""
         return ChannelName.CONSOLE
 
-    async def send(self, message: Outgoing) -> DeliveryResult:
-        """Print one reply with its buttons numbered."""
+    async def send(self, message: Outgoing, *, edit_message_id: int | None = None) -> DeliveryResult:
+        """Print one reply with its buttons numbered; an edit keeps the id of the message it replaces."""
         reply = message.reply
-        lines = [reply.text]
+        lines = [reply.text if edit_message_id is None else f"(updated) {reply.text}"]
         buttons = reply.all_buttons()
         if buttons:
             self.buttons[message.chat_id] = buttons
@@ -53,7 +59,7 @@ class ConsoleTransport:
             lines.append(f"  [{reply.request_contact_label}] → /contact 13800000000")
         self.out.write("\n".join(lines) + "\n")
         self.out.flush()
-        return Delivered()
+        return Delivered(external_id=next(self._ids) if edit_message_id is None else edit_message_id)
 
 
 @dataclass

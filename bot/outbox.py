@@ -5,6 +5,10 @@ crash never loses a reply and never sends one for a change that was rolled back.
 half: it claims due rows, delivers them in order within the channel's rate limits, and records the outcome
 row by row (so a crash mid-batch does not resend what was already delivered). Channel specifics stay behind
 `Transport`, which turns every platform error into a `DeliveryResult` the sender knows how to schedule.
+
+A message with a `key` (see `Outgoing.key`) is edited in place: the sender looks up the id of the message
+delivered earlier under that key and asks the transport to edit it; the id the transport reports back is
+stored under the key in the same transaction as `mark_sent`.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Protocol, Self
 
 from dialogs.clock import Clock
 from dialogs.messages import ChannelName, Outgoing
-from dialogs.ports import OutboxRepository, PendingMessage
+from dialogs.ports import MessageRefRepository, OutboxRepository, PendingMessage
 
 __all__ = [
     "Blocked",
@@ -78,7 +82,13 @@ class Transport(Protocol):
     @property
     def channel(self) -> ChannelName: ...
 
-    async def send(self, message: Outgoing) -> DeliveryResult: ...
+    async def send(self, message: Outgoing, *, edit_message_id: int | None = None) -> DeliveryResult:
+        """Send `message`, or replace the message `edit_message_id` of its chat with it when given.
+
+        `Delivered.external_id` is the id of the message now showing it: the edited one, or a new one if
+        the channel could not edit (the sender stores whichever it gets under the message's key).
+        """
+        ...
 
 
 class RateLimiter(Protocol):
@@ -98,6 +108,9 @@ class OutboxUnitOfWork(Protocol):
 
     @property
     def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def message_refs(self) -> MessageRefRepository: ...
 
     def __enter__(self) -> Self: ...
 
@@ -210,8 +223,9 @@ class OutboxSender:
             if wait > self._policy.max_rate_wait:
                 return self._postpone(row, wait, "rate limited")
             await self._limiter.acquire(chat_id)
+        edit_message_id = self._edit_target(row.message)
         try:
-            result = await self._transport.send(row.message)
+            result = await self._transport.send(row.message, edit_message_id=edit_message_id)
         except Exception as exc:  # a transport must not raise; if it does, treat it as a hiccup
             logger.exception("transport raised", extra={"outbox_id": row.id})
             result = Failed(error=f"{type(exc).__name__}: {exc}", retryable=True)
@@ -219,8 +233,8 @@ class OutboxSender:
 
     def _settle(self, row: PendingMessage, result: DeliveryResult) -> _Outcome:
         match result:
-            case Delivered():
-                self._mark_sent(row)
+            case Delivered(external_id=external_id):
+                self._mark_sent(row, external_id)
                 return _DELIVERED
             case RetryAfter(seconds=seconds):
                 return self._postpone(row, seconds, f"retry after {seconds:g}s")
@@ -240,9 +254,29 @@ class OutboxSender:
         self._mark_failed(row, reason, retry_at)
         return _Hold(retry_at=retry_at, reason=f"earlier message: {reason}")
 
-    def _mark_sent(self, row: PendingMessage) -> None:
+    def _edit_target(self, message: Outgoing) -> int | None:
+        """The message delivered earlier under this message's key, if any (looked up per message, so a
+        second keyed message in the same batch edits what the first one just sent)."""
+        if message.key is None:
+            return None
         with self._uow_factory() as uow:
-            uow.outbox.mark_sent(message_id=row.id, now=self._clock.now())
+            return uow.message_refs.get(
+                channel=str(message.channel), chat_id=message.chat_id, key=message.key
+            )
+
+    def _mark_sent(self, row: PendingMessage, external_id: int | None) -> None:
+        message = row.message
+        now = self._clock.now()
+        with self._uow_factory() as uow:
+            uow.outbox.mark_sent(message_id=row.id, now=now)
+            if message.key is not None and external_id is not None:
+                uow.message_refs.put(
+                    channel=str(message.channel),
+                    chat_id=message.chat_id,
+                    key=message.key,
+                    message_id=external_id,
+                    now=now,
+                )
             uow.commit()
         logger.debug("outbox message delivered", extra={"outbox_id": row.id})
 

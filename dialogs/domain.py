@@ -56,6 +56,11 @@ class EventKind(StrEnum):
     STATUS_CHANGED = "status_changed"
     NOTE = "note"
     ATTACHMENT = "attachment"
+    ASSIGNED = "assigned"
+    TRANSFERRED = "transferred"
+    STAFF_REPLY = "staff_reply"
+    ESCALATED = "escalated"
+    REFUSED = "refused"
 
 
 class StaffRole(StrEnum):
@@ -111,6 +116,7 @@ class StaffMember:
     role: StaffRole
     skills: tuple[str, ...] = ()
     active: bool = True
+    on_shift: bool = True
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,8 @@ class Ticket:
     chat_id: int = 0
     photos: tuple[str, ...] = ()
     details: dict[str, str] = field(default_factory=dict)
+    queue: str | None = None
+    assignee_id: int | None = None
 
 
 @dataclass(frozen=True)

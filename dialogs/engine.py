@@ -36,6 +36,7 @@ from dialogs.messages import ActionKind, IncomingMessage, Outgoing
 from dialogs.nlu.types import Intent, NluBackend
 from dialogs.ports import UnitOfWork, UnitOfWorkFactory
 from dialogs.site import SiteConfig
+from dialogs.staffdesk import STAFF_KINDS, StaffDesk
 from dialogs.tickets import describe_for_list
 from dialogs.turn import Turn
 
@@ -90,6 +91,8 @@ class Engine:
         staff_chat_id: int | None = None,
         confidence_threshold: float = 0.45,
     ) -> None:
+        self._staff_chat_id = staff_chat_id
+        self._desk = StaffDesk()
         self._uow_factory = uow_factory
         self._clock = clock
         self._nlu = nlu
@@ -114,6 +117,7 @@ class Engine:
             FlowName.COMPLAINT: self._complaint,
             FlowName.SERVICE_ORDER: self._service,
             FlowName.HANDOFF: self._handoff,
+            FlowName.STAFF: self._desk,
         }
 
     def handle(self, message: IncomingMessage) -> list[Outgoing]:
@@ -171,6 +175,7 @@ class Engine:
             catalog=self._catalog,
             nlu=self._nlu,
             now=now,
+            staff_chat_id=self._staff_chat_id,
         )
         if conversation is not None and conversation.version == CONVERSATION_VERSION:
             turn.flow, turn.step = conversation.flow, conversation.step
@@ -181,12 +186,18 @@ class Engine:
 
     def _dispatch(self, turn: Turn) -> None:
         message = turn.message
+        action = message.action
+        if action is not None and action.kind in STAFF_KINDS:
+            self._desk.on_action(turn)  # staff buttons work in the group and in private chats
+            return
+        if action is not None and action.kind is ActionKind.DONE_CHECK:
+            self._desk.on_done_check(turn)
+            return
         if not message.is_private:
-            return  # group chats are the staff side's; residents talk to the bot privately
+            return  # in groups the bot only serves its buttons; residents talk to it privately
         if turn.text.startswith("/"):
             self._command(turn)
             return
-        action = message.action
         if action is not None and self._global_action(turn):
             return
         if turn.flow is not None and turn.flow != FlowName.CLARIFY:
@@ -249,8 +260,8 @@ class Engine:
         if intent == Intent.EMERGENCY:
             answering_where = turn.flow == FlowName.EMERGENCY and turn.step == EmergencyStep.LOCATION
             return None if answering_where else intent
-        if turn.flow == FlowName.HANDOFF:
-            return None  # a person is reading along: everything is relayed
+        if turn.flow in (FlowName.HANDOFF, FlowName.STAFF):
+            return None  # a person is reading along, or staff are typing for a resident
         if intent not in REQUESTS or intent == own or parse.intent.confidence < SWITCH_CONFIDENCE:
             return None
         if any(entity.entity in ANSWER_ENTITIES for entity in parse.entities):
@@ -338,6 +349,8 @@ class Engine:
             self._cancel(turn)
         elif command == "/mytickets":
             self._list_tickets(turn)
+        elif command in ("/onshift", "/offshift"):
+            self._shift(turn, on=command == "/onshift")
         elif command == "/lang":
             if argument.strip():
                 self._set_language(turn, argument.strip())
@@ -353,6 +366,15 @@ class Engine:
                 )
         else:
             turn.say("common.unknown_command")
+
+    def _shift(self, turn: Turn, *, on: bool) -> None:
+        member = turn.uow.staff.find(telegram_id=turn.message.user_id)
+        lang = self._site.default_language
+        if member is None or not member.active:
+            turn.say_text(self._catalog.t(lang, "staff.not_staff"))
+            return
+        turn.uow.staff.save(member=replace(member, on_shift=on))
+        turn.say_text(self._catalog.t(lang, "staff.on_shift" if on else "staff.off_shift"))
 
     def _cancel(self, turn: Turn) -> None:
         if turn.flow is None or turn.flow == FlowName.CLARIFY:

@@ -45,6 +45,17 @@ class ActionKind(StrEnum):
     SERVICE = "service"
     PAGE = "page"
     SLOT = "slot"
+    # Staff buttons on dispatch notifications; the argument is the ticket reference (and a target after "|").
+    STAFF_ACCEPT = "s_acc"
+    STAFF_TRANSFER = "s_xfer"
+    STAFF_TRANSFER_TO = "s_xto"
+    STAFF_REPLY = "s_reply"
+    STAFF_RESOLVE = "s_res"
+    STAFF_REASSIGN = "s_reas"
+    STAFF_REASSIGN_TO = "s_rto"
+    STAFF_CLOSE = "s_close"
+    # The resident's answer to "is it fixed?": argument "REF|yes" or "REF|no".
+    DONE_CHECK = "done"
 
 
 @dataclass(frozen=True)
@@ -121,9 +132,16 @@ class Reply:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A reply addressed to a chat; the unit the outbox stores and a sender delivers."""
+    """A reply addressed to a chat; the unit the outbox stores and a sender delivers.
+
+    `key` names a message that shows something's current state (e.g. "ticket:R2611270001" in the staff
+    group). When set, a later `Outgoing` with the same (channel, chat_id, key) edits the message delivered
+    earlier instead of sending a new one, so the chat keeps one up-to-date message rather than a trail of
+    stale ones. Without a key every message is new.
+    """
 
     channel: ChannelName
     chat_id: int
     reply: Reply
     audience: str = field(default="resident")
+    key: str | None = None

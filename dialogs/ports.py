@@ -28,6 +28,7 @@ __all__ = [
     "Clock",
     "ConversationRepository",
     "HouseholdRepository",
+    "MessageRefRepository",
     "OutboxRepository",
     "PendingMessage",
     "ResidentRepository",
@@ -61,6 +62,8 @@ class ResidentRepository(Protocol):
 class StaffRepository(Protocol):
     """The staff registry."""
 
+    def get(self, *, staff_id: int) -> StaffMember | None: ...
+
     def find(self, *, telegram_id: int) -> StaffMember | None: ...
 
     def save(self, *, member: StaffMember) -> StaffMember: ...
@@ -80,6 +83,10 @@ class TicketRepository(Protocol):
     def get(self, *, reference: str) -> Ticket | None: ...
 
     def list_for_resident(self, *, resident_id: int, limit: int = 20) -> Sequence[Ticket]: ...
+
+    def list_active(self, *, queue: str | None = None) -> Sequence[Ticket]:
+        """Tickets someone still has to act on (open, accepted, waiting), oldest first."""
+        ...
 
     def append_event(self, *, event: TicketEvent) -> TicketEvent: ...
 
@@ -125,6 +132,22 @@ class OutboxRepository(Protocol):
         ...
 
 
+class MessageRefRepository(Protocol):
+    """Which channel message currently shows a keyed `Outgoing` (see `Outgoing.key`).
+
+    The sender reads it to edit that message instead of sending a new one, and writes it in the same
+    transaction as `mark_sent`, so the stored id always belongs to a delivered message.
+    """
+
+    def get(self, *, channel: str, chat_id: int, key: str) -> int | None:
+        """The channel's id of the message last delivered under this key, or None if there is none."""
+        ...
+
+    def put(self, *, channel: str, chat_id: int, key: str, message_id: int, now: datetime) -> None:
+        """Remember (create or replace) the message now showing this key."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over all repositories."""
 
@@ -134,6 +157,7 @@ class UnitOfWork(Protocol):
     tickets: TicketRepository
     conversations: ConversationRepository
     outbox: OutboxRepository
+    message_refs: MessageRefRepository
 
     def __enter__(self) -> Self: ...
 

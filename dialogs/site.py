@@ -9,10 +9,10 @@ file is an office manager, not a developer.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -102,6 +102,31 @@ class Promises(_Model):
     handoff_reply_hours: int = Field(default=2, gt=0)
 
 
+class Routing(_Model):
+    """Which queue gets a ticket: by hazard, complaint class, or the default (front desk)."""
+
+    default_queue: str = "front_desk"
+    emergency: dict[str, str] = {
+        "fire": "security",
+        "gas": "plumbing",
+        "flood": "plumbing",
+        "trapped": "lifts",
+        "injury": "security",
+        "electrical": "electrical",
+        "security": "security",
+        "collapse": "general_maintenance",
+        "urgent": "security",
+    }
+    complaint: dict[str, str] = {
+        "service": "front_desk",
+        "quality": "developer_liaison",
+        "external": "front_desk",
+    }
+    praise: str = "front_desk"
+    suggestion: str = "front_desk"
+    handoff: str = "front_desk"
+
+
 class CallbackRule(_Model):
     """Who gets a callback (回访): the share sampled and the window after handling, in days."""
 
@@ -119,6 +144,9 @@ class SiteConfig(_Model):
     timezone: str = "Asia/Shanghai"
     default_language: str = "zh"
     office_hours: OfficeHours = OfficeHours()
+    # Public holidays close the desk on working weekdays; make-up days (调休补班) open it on days off.
+    holidays: tuple[date, ...] = ()
+    workdays_extra: tuple[date, ...] = ()
     quiet_hours: QuietHours = QuietHours()
     buildings: tuple[str, ...] = ()
     common_area_keywords: tuple[str, ...] = ()
@@ -128,6 +156,10 @@ class SiteConfig(_Model):
     faq: dict[str, FaqEntry] = {}
     promises: Promises = Promises()
     callbacks: dict[str, CallbackRule] = {}
+    routing: Routing = Routing()
+    assignment: Literal["grab", "round_robin", "least_loaded"] = "grab"
+    at_risk_fraction: float = Field(default=0.8, gt=0.0, lt=1.0)
+    digest_time: time = time(8, 0)
 
     @field_validator("timezone")
     @classmethod
@@ -146,7 +178,25 @@ class SiteConfig(_Model):
         return value
 
     @model_validator(mode="after")
+    def _holidays_are_not_workdays(self) -> SiteConfig:
+        both = sorted(set(self.holidays) & set(self.workdays_extra))
+        if both:
+            raise ValueError(f"workdays_extra: {both[0]} is also listed in holidays")
+        return self
+
+    @model_validator(mode="after")
     def _queues_exist(self) -> SiteConfig:
+        routed = {
+            "routing.default_queue": self.routing.default_queue,
+            "routing.praise": self.routing.praise,
+            "routing.suggestion": self.routing.suggestion,
+            "routing.handoff": self.routing.handoff,
+            **{f"routing.emergency.{k}": v for k, v in self.routing.emergency.items()},
+            **{f"routing.complaint.{k}": v for k, v in self.routing.complaint.items()},
+        }
+        for key, queue in routed.items():
+            if queue not in self.queues:
+                raise ValueError(f"{key}: no queue named {queue!r}")
         for key, category in self.repair_categories.items():
             if category.queue not in self.queues:
                 raise ValueError(f"repair_categories.{key}.queue: no queue named {category.queue!r}")

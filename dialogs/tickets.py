@@ -13,11 +13,12 @@ from dialogs.domain import (
     EventKind,
     Priority,
     Ticket,
-    TicketEvent,
     TicketStatus,
     TicketType,
     make_reference,
 )
+from dialogs.events import record, resident_actor
+from dialogs.staffdesk import StaffDesk
 from dialogs.turn import Turn
 
 
@@ -35,7 +36,8 @@ def open_ticket(
     details: dict[str, str] | None = None,
     household_id: int | None = None,
 ) -> Ticket:
-    """Create a ticket for the turn's resident, with its reference and its first event."""
+    """Create a ticket for the turn's resident, with its reference and its first event, and dispatch it
+    to its staff queue."""
     resident = turn.resident
     if resident.id is None:
         raise ValueError("the resident must be saved before a ticket is opened")
@@ -69,17 +71,8 @@ def open_ticket(
     data: dict[str, Any] = {"type": ticket_type.value, "priority": priority.value}
     if category:
         data["category"] = category
-    turn.uow.tickets.append_event(
-        event=TicketEvent(
-            id=None,
-            ticket_id=ticket.id,
-            kind=EventKind.CREATED,
-            at=turn.now,
-            actor=f"resident:{resident.id}",
-            data=data,
-        )
-    )
-    return ticket
+    record(turn, ticket, EventKind.CREATED, resident_actor(turn), **data)
+    return StaffDesk().dispatch(turn, ticket)
 
 
 def status_label(turn: Turn, status: TicketStatus) -> str:

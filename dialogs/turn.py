@@ -34,6 +34,7 @@ class Turn:
     step: str | None = None
     slots: dict[str, Any] = field(default_factory=dict)
     misses: int = 0
+    staff_chat_id: int | None = None
     replies: list[Outgoing] = field(default_factory=list)
     _parse: ParseResult | None = None
 
@@ -99,6 +100,26 @@ class Turn:
             remove_keyboard=remove_keyboard,
         )
         self.replies.append(Outgoing(channel=self.message.channel, chat_id=self.message.chat_id, reply=reply))
+
+    def send(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        buttons: tuple[tuple[Button, ...], ...] = (),
+        key: str | None = None,
+        audience: str = "staff",
+    ) -> None:
+        """A message to another chat of the same channel (staff group, a staff member, a resident)."""
+        self.replies.append(
+            Outgoing(
+                channel=self.message.channel,
+                chat_id=chat_id,
+                reply=Reply(text=text, buttons=buttons),
+                audience=audience,
+                key=key,
+            )
+        )
 
     def go(self, flow: str, step: str, **slots: Any) -> None:
         """Enter (or move within) a flow, keeping or adding slots."""

@@ -11,12 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from dialogs.domain import Conversation
-from dialogs.messages import Action, ActionKind, Button, Reply
+from dialogs.messages import Action, ActionKind, Button, ChannelName, Outgoing, Reply
 
 __all__ = [
     "REPLY_PAYLOAD_VERSION",
     "conversation_from_state",
     "conversation_to_state",
+    "outgoing_from_payload",
+    "outgoing_to_payload",
     "reply_from_json",
     "reply_to_json",
 ]
@@ -58,6 +60,30 @@ def reply_from_json(payload: dict[str, Any]) -> Reply:
         buttons=rows,
         request_contact_label=None if label is None else str(label),
         remove_keyboard=bool(payload.get("remove_keyboard", False)),
+    )
+
+
+def outgoing_to_payload(message: Outgoing) -> dict[str, Any]:
+    """The outbox `payload` of a message: its reply, plus its edit-in-place `key` when it has one.
+
+    The key is added only when set, so payloads without one are exactly what earlier releases wrote and
+    the payload version stays the same: an older row simply has no key.
+    """
+    payload = reply_to_json(message.reply)
+    if message.key is not None:
+        payload["key"] = message.key
+    return payload
+
+
+def outgoing_from_payload(*, channel: str, chat_id: int, audience: str, payload: dict[str, Any]) -> Outgoing:
+    """Rebuild the `Outgoing` of an outbox row; the address and audience live in their own columns."""
+    key = payload.get("key")
+    return Outgoing(
+        channel=ChannelName(channel),
+        chat_id=chat_id,
+        reply=reply_from_json(payload),
+        audience=audience,
+        key=None if key is None else str(key),
     )
 
 

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
-from dialogs.messages import ChannelName, Outgoing
-from storage.codec import reply_from_json, reply_to_json
+from dialogs.messages import Outgoing
+from storage.codec import outgoing_from_payload, outgoing_to_payload
 from storage.dialect import dialect_name
 from storage.tables import OutboxRow, OutboxStatus, table_of
 
@@ -44,7 +44,7 @@ class SqlOutboxRepository:
             channel=message.channel.value,
             chat_id=message.chat_id,
             audience=message.audience,
-            payload=reply_to_json(message.reply),
+            payload=outgoing_to_payload(message),
             status=OutboxStatus.PENDING,
             attempts=0,
             available_at=now,
@@ -104,11 +104,8 @@ class SqlOutboxRepository:
         claimed = [
             StoredMessage(
                 id=row.id,
-                message=Outgoing(
-                    channel=ChannelName(row.channel),
-                    chat_id=row.chat_id,
-                    reply=reply_from_json(row.payload),
-                    audience=row.audience,
+                message=outgoing_from_payload(
+                    channel=row.channel, chat_id=row.chat_id, audience=row.audience, payload=row.payload
                 ),
                 attempts=row.attempts,
             )

@@ -39,6 +39,7 @@ def _staff(row: StaffRow) -> StaffMember:
         role=StaffRole(row.role),
         skills=tuple(row.skills),
         active=row.active,
+        on_shift=row.on_shift,
     )
 
 
@@ -107,6 +108,10 @@ class SqlStaffRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
+    def get(self, *, staff_id: int) -> StaffMember | None:
+        row = self._session.get(StaffRow, staff_id)
+        return None if row is None else _staff(row)
+
     def find(self, *, telegram_id: int) -> StaffMember | None:
         statement = select(StaffRow).where(StaffRow.telegram_id == telegram_id)
         row = self._session.exec(statement).one_or_none()
@@ -120,6 +125,7 @@ class SqlStaffRepository:
             "role": member.role.value,
             "skills": list(member.skills),
             "active": member.active,
+            "on_shift": member.on_shift,
         }
         row = stored(self._session, StaffRow, member.id, fields)
         return _staff(row)

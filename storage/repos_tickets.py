@@ -37,6 +37,8 @@ def _ticket(row: TicketRow) -> Ticket:
         chat_id=row.chat_id,
         photos=tuple(row.photos),
         details=dict(row.details),
+        queue=row.queue,
+        assignee_id=row.assignee_id,
     )
 
 
@@ -92,6 +94,8 @@ class SqlTicketRepository:
             "details": dict(ticket.details),
             "created_at": ticket.created_at,
             "updated_at": ticket.updated_at,
+            "queue": ticket.queue,
+            "assignee_id": ticket.assignee_id,
         }
         return _ticket(stored(self._session, TicketRow, ticket.id, fields))
 
@@ -99,6 +103,15 @@ class SqlTicketRepository:
         statement = select(TicketRow).where(TicketRow.reference == reference)
         row = self._session.exec(statement).one_or_none()
         return None if row is None else _ticket(row)
+
+    def list_active(self, *, queue: str | None = None) -> Sequence[Ticket]:
+        """Tickets someone still has to act on, oldest first (dispatch load, promise checks)."""
+        active = [status.value for status in TicketStatus if status.is_active]
+        statement = select(TicketRow).where(col(TicketRow.status).in_(active))
+        if queue is not None:
+            statement = statement.where(TicketRow.queue == queue)
+        statement = statement.order_by(col(TicketRow.created_at), col(TicketRow.id))
+        return [_ticket(row) for row in self._session.exec(statement)]
 
     def list_for_resident(self, *, resident_id: int, limit: int = 20) -> Sequence[Ticket]:
         """The resident's tickets, newest first (what "my requests" shows)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from storage.repos_conversations import SqlConversationRepository
+from storage.repos_message_refs import SqlMessageRefRepository
 from storage.repos_outbox import SqlOutboxRepository, StoredMessage
 from storage.repos_people import SqlHouseholdRepository, SqlResidentRepository, SqlStaffRepository
 from storage.repos_tickets import SqlTicketRepository
@@ -10,6 +11,7 @@ from storage.repos_tickets import SqlTicketRepository
 __all__ = [
     "SqlConversationRepository",
     "SqlHouseholdRepository",
+    "SqlMessageRefRepository",
     "SqlOutboxRepository",
     "SqlResidentRepository",
     "SqlStaffRepository",

@@ -22,6 +22,7 @@ from storage.types import UTCDateTime
 __all__ = [
     "ConversationRow",
     "HouseholdRow",
+    "MessageRefRow",
     "OutboxRow",
     "OutboxStatus",
     "ResidentRow",
@@ -113,6 +114,7 @@ class StaffRow(TableBase, table=True):
     role: str = Field(max_length=16)
     skills: list[str] = _json()
     active: bool = Field(default=True)
+    on_shift: bool = Field(default=True)
 
 
 class TicketRow(TableBase, table=True):
@@ -143,6 +145,8 @@ class TicketRow(TableBase, table=True):
     details: dict[str, str] = _json()
     created_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
+    queue: str | None = Field(default=None, max_length=64, index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
 
 
 class TicketEventRow(TableBase, table=True):
@@ -180,7 +184,7 @@ class ConversationRow(TableBase, table=True):
 
 
 class OutboxRow(TableBase, table=True):
-    """An outgoing message; `payload` is the serialised `Reply` (see `storage.codec`)."""
+    """An outgoing message; `payload` is the serialised `Reply` and key (see `storage.codec`)."""
 
     __tablename__ = "outbox"
     __table_args__ = (sa.Index("ix_outbox_channel_status_available_at", "channel", "status", "available_at"),)
@@ -197,3 +201,15 @@ class OutboxRow(TableBase, table=True):
     created_at: datetime = _utc(nullable=False)
     sent_at: datetime | None = _utc(nullable=True)
     last_error: str | None = Field(default=None, sa_type=sa.Text())
+
+
+class MessageRefRow(TableBase, table=True):
+    """The channel message that currently shows a keyed outgoing message (see `Outgoing.key`)."""
+
+    __tablename__ = "message_refs"
+
+    channel: str = Field(max_length=16, primary_key=True)
+    chat_id: int = _bigint(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    key: str = Field(max_length=128, primary_key=True)
+    message_id: int = _bigint()
+    updated_at: datetime = _utc(nullable=False)

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from dialogs.ports import (
     ConversationRepository,
     HouseholdRepository,
+    MessageRefRepository,
     OutboxRepository,
     ResidentRepository,
     StaffRepository,
@@ -23,6 +24,7 @@ from dialogs.ports import (
 from storage.repositories import (
     SqlConversationRepository,
     SqlHouseholdRepository,
+    SqlMessageRefRepository,
     SqlOutboxRepository,
     SqlResidentRepository,
     SqlStaffRepository,
@@ -46,6 +48,7 @@ class SqlUnitOfWork:
     tickets: TicketRepository
     conversations: ConversationRepository
     outbox: OutboxRepository
+    message_refs: MessageRefRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -64,6 +67,7 @@ class SqlUnitOfWork:
         self.tickets = SqlTicketRepository(session)
         self.conversations = SqlConversationRepository(session)
         self.outbox = SqlOutboxRepository(session)
+        self.message_refs = SqlMessageRefRepository(session)
         return self
 
     def __exit__(

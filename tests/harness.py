@@ -8,6 +8,7 @@ Rasa's `CollectingOutputChannel`.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -27,19 +28,28 @@ from dialogs.messages import (
 
 @dataclass
 class CollectingTransport:
-    """Keeps every delivered message instead of sending it."""
+    """Keeps every delivered message instead of sending it.
+
+    `delivered` has every message in order, edits included (so `ChatDriver.last` shows them); `edits`
+    additionally records which earlier message id each edit replaced. Message ids are made up from 1.
+    """
 
     delivered: list[Outgoing] = field(default_factory=list)
+    edits: list[tuple[int, Outgoing]] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
     def channel(self) -> ChannelName:
         """Conversation tests speak on the console channel."""
         return ChannelName.CONSOLE
 
-    async def send(self, message: Outgoing) -> DeliveryResult:
-        """Collect the message."""
+    async def send(self, message: Outgoing, *, edit_message_id: int | None = None) -> DeliveryResult:
+        """Collect the message; an edit keeps the id of the message it replaces."""
         self.delivered.append(message)
-        return Delivered()
+        if edit_message_id is None:
+            return Delivered(external_id=next(self._ids))
+        self.edits.append((edit_message_id, message))
+        return Delivered(external_id=edit_message_id)
 
 
 class ChatDriver:

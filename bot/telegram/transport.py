@@ -3,6 +3,11 @@
 The outbox sender must never see an aiogram exception: each one becomes a `DeliveryResult` that says what
 to do next (wait, give up on the chat, retry later, or drop the message), so retry policy lives in one
 place and the sender works the same for every channel.
+
+Editing in place (a keyed message, see `Outgoing.key`) uses `edit_message_text`. Telegram answers an edit
+that changes nothing with "message is not modified": the chat already shows the message, so that counts as
+delivered. An edit target that is gone or no longer editable, or a reply an edit cannot carry (several
+text parts, a reply keyboard), is sent as a new message instead, whose id the sender then keeps.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.types import InlineKeyboardMarkup
 
 from bot.outbox import Blocked, Delivered, DeliveryResult, Failed, RetryAfter
 from bot.telegram.render import render_reply
@@ -31,6 +37,10 @@ from dialogs.messages import ChannelName, Outgoing
 __all__ = ["TelegramTransport", "classify_error"]
 
 logger = logging.getLogger(__name__)
+
+# Telegram's descriptions (lower case) of edits that cannot be done but need not be: see `send`.
+_NOT_MODIFIED = "message is not modified"
+_EDIT_TARGET_GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
 
 
 def classify_error(error: AiogramError) -> DeliveryResult:
@@ -53,7 +63,8 @@ def classify_error(error: AiogramError) -> DeliveryResult:
 
 
 class TelegramTransport:
-    """Delivers outbox messages with `bot.send_message`, plain text, one call per text part."""
+    """Delivers outbox messages with `bot.send_message` (plain text, one call per text part), or edits an
+    earlier message with `bot.edit_message_text` when the sender says which."""
 
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
@@ -62,15 +73,55 @@ class TelegramTransport:
     def channel(self) -> ChannelName:
         return ChannelName.TELEGRAM
 
-    async def send(self, message: Outgoing) -> DeliveryResult:
+    async def send(self, message: Outgoing, *, edit_message_id: int | None = None) -> DeliveryResult:
+        """Edit `edit_message_id` when given and possible, else send the reply as new message(s)."""
+        if edit_message_id is not None:
+            edited = await self._edit(message, edit_message_id)
+            if edited is not None:
+                return edited
+        return await self._send_new(message)
+
+    async def _edit(self, message: Outgoing, message_id: int) -> DeliveryResult | None:
+        """Replace the text and inline keyboard of an earlier message; None means "send a new one"."""
+        parts = render_reply(message.reply)
+        markup = parts[0]["reply_markup"]
+        if len(parts) > 1 or not (markup is None or isinstance(markup, InlineKeyboardMarkup)):
+            logger.info("reply cannot be an edit; sending it anew", extra={"chat_id": message.chat_id})
+            return None
+        try:
+            await self._bot.edit_message_text(
+                chat_id=message.chat_id,
+                message_id=message_id,
+                text=parts[0]["text"],
+                reply_markup=markup,
+                parse_mode=None,
+            )
+        except TelegramBadRequest as error:
+            description = error.message.lower()
+            if _NOT_MODIFIED in description:
+                return Delivered(external_id=message_id)
+            if any(gone in description for gone in _EDIT_TARGET_GONE):
+                logger.info("edit target gone; sending anew", extra={"chat_id": message.chat_id})
+                return None
+            return self._failed(message, error, "edit")
+        except AiogramError as error:
+            return self._failed(message, error, "edit")
+        return Delivered(external_id=message_id)
+
+    async def _send_new(self, message: Outgoing) -> DeliveryResult:
         """Send all parts of the reply; the result of the first failing part is the result."""
         sent_id: int | None = None
         for kwargs in render_reply(message.reply):
             try:
                 sent = await self._bot.send_message(chat_id=message.chat_id, **kwargs)
             except AiogramError as error:
-                result = classify_error(error)
-                logger.info("telegram send failed", extra={"chat_id": message.chat_id, "result": str(result)})
-                return result
+                return self._failed(message, error, "send")
             sent_id = sent.message_id
         return Delivered(external_id=sent_id)
+
+    @staticmethod
+    def _failed(message: Outgoing, error: AiogramError, action: str) -> DeliveryResult:
+        result = classify_error(error)
+        extra = {"chat_id": message.chat_id, "action": action, "result": str(result)}
+        logger.info("telegram delivery failed", extra=extra)
+        return result

@@ -23,6 +23,7 @@ class FlowName(StrEnum):
     SERVICE_ORDER = "service_order"
     HANDOFF = "handoff"
     CLARIFY = "clarify"
+    STAFF = "staff"
 
 
 class Flow(Protocol):

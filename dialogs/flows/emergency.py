@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import replace
 from enum import StrEnum
 
-from dialogs.domain import EventKind, Priority, TicketEvent, TicketType
+from dialogs.domain import EventKind, Priority, TicketType
+from dialogs.events import record, resident_actor
 from dialogs.flows.base import FlowName
 from dialogs.flows.places import answered_place, home_label, link_household, room_from_text
 from dialogs.messages import ActionKind
 from dialogs.nlu.emergency import check_emergency
 from dialogs.rooms import building_exists, building_in, common_area
+from dialogs.staffdesk import StaffDesk
 from dialogs.tickets import open_ticket
 from dialogs.turn import Turn
 
@@ -76,18 +78,10 @@ class EmergencyFlow:
         ticket = turn.uow.tickets.get(reference=reference)
         if ticket is None or ticket.id is None:
             return
-        turn.uow.tickets.save(ticket=replace(ticket, location=location, updated_at=turn.now))
-        turn.uow.tickets.append_event(
-            event=TicketEvent(
-                id=None,
-                ticket_id=ticket.id,
-                kind=EventKind.NOTE,
-                at=turn.now,
-                actor=f"resident:{turn.resident.id}",
-                data={"location": location},
-            )
-        )
+        ticket = turn.uow.tickets.save(ticket=replace(ticket, location=location, updated_at=turn.now))
+        record(turn, ticket, EventKind.NOTE, resident_actor(turn), location=location)
         turn.say("emergency.created", reference=ticket.reference, location=location)
+        StaffDesk().publish(turn, ticket)
 
     def _place(self, turn: Turn) -> str | None:
         """A room, or a common area with its building: "the lift" alone does not say which (the

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from dialogs.domain import EventKind, TicketEvent, TicketType
+from dialogs.domain import EventKind, TicketType
+from dialogs.events import record, resident_actor
 from dialogs.flows.base import FlowName
 from dialogs.messages import Outgoing, Reply
 from dialogs.tickets import open_ticket
@@ -50,17 +51,7 @@ class HandoffFlow:
             return
         text = turn.text or turn.t("handoff.media")
         self._relay(turn, reference, text)
-        if ticket.id is not None:
-            turn.uow.tickets.append_event(
-                event=TicketEvent(
-                    id=None,
-                    ticket_id=ticket.id,
-                    kind=EventKind.NOTE,
-                    at=turn.now,
-                    actor=f"resident:{turn.resident.id}",
-                    data={"relayed": text},
-                )
-            )
+        record(turn, ticket, EventKind.NOTE, resident_actor(turn), relayed=text)
         turn.say("handoff.relayed")
 
     def reprompt(self, turn: Turn) -> None:

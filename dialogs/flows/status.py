@@ -12,6 +12,7 @@ import re
 
 from dialogs.domain import Ticket, TicketType
 from dialogs.promises import promised_by
+from dialogs.staffdesk import staff_display_name
 from dialogs.tickets import status_label, type_label
 from dialogs.turn import Turn
 
@@ -39,10 +40,10 @@ def matching_tickets(turn: Turn, text: str) -> list[Ticket]:
 
 def assignee_first_name(turn: Turn, ticket: Ticket) -> str | None:
     """The first name of whoever accepted the ticket, if anyone has."""
-    name = ticket.details.get("assignee_name")
-    if not name:
+    if ticket.assignee_id is None:
         return None
-    return name.split()[0] if " " in name else turn.t("status.staff_name", surname=name[:1])
+    member = turn.uow.staff.get(staff_id=ticket.assignee_id)
+    return staff_display_name(turn, turn.lang, member.name) if member else None
 
 
 class StatusFlow:

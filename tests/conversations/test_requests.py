@@ -75,7 +75,7 @@ def test_service_order_shows_price_and_confirms(app: App) -> None:
 
 def test_service_catalogue_pages(app: App) -> None:
     chat = ChatDriver(app, user_id=2106, language_code="en")
-    chat.say("I'd like to book one of your courtesy services")
+    chat.say("I'd like to order one of your courtesy services, what is on the list?")
     chat.expect("page 1/")
     chat.press("Next")
     chat.expect("page 2/")

@@ -1,5 +1,6 @@
-"""Test doubles for the Telegram tests: an in-memory outbox, a fake monotonic clock, and a harness that
-runs the real aiogram polling + OutboxSender + TelegramTransport against the fake Bot API server."""
+"""Test doubles for the Telegram tests: an in-memory outbox and message references, a fake monotonic
+clock, and a harness that runs the real aiogram polling + OutboxSender + TelegramTransport against the fake
+Bot API server."""
 
 from __future__ import annotations
 
@@ -94,11 +95,28 @@ class InMemoryOutbox:
             return await self.marks.get()
 
 
-class MemoryUnitOfWork:
-    """Just enough of a unit of work for the sender; counts commits so tests see they happen."""
+class InMemoryMessageRefs:
+    """A `MessageRefRepository` in a dict keyed by (channel, chat_id, key)."""
 
-    def __init__(self, outbox: InMemoryOutbox) -> None:
+    def __init__(self) -> None:
+        self.refs: dict[tuple[str, int, str], int] = {}
+
+    def get(self, *, channel: str, chat_id: int, key: str) -> int | None:
+        return self.refs.get((channel, chat_id, key))
+
+    def put(self, *, channel: str, chat_id: int, key: str, message_id: int, now: datetime) -> None:
+        self.refs[(channel, chat_id, key)] = message_id
+
+
+class MemoryUnitOfWork:
+    """Just enough of a unit of work for the sender; counts commits so tests see they happen.
+
+    Pass the same `message_refs` to every unit of work of a test for references to persist between them.
+    """
+
+    def __init__(self, outbox: InMemoryOutbox, message_refs: InMemoryMessageRefs | None = None) -> None:
         self.outbox = outbox
+        self.message_refs = message_refs if message_refs is not None else InMemoryMessageRefs()
         self.commits = 0
 
     def __enter__(self) -> Self:
@@ -150,6 +168,7 @@ class Harness:
     incoming: list[IncomingMessage]
     blocked: list[int]
     blocked_event: asyncio.Event
+    message_refs: InMemoryMessageRefs = field(default_factory=InMemoryMessageRefs)
 
     def incoming_for(self, chat_id: int) -> list[IncomingMessage]:
         return [message for message in self.incoming if message.chat_id == chat_id]
@@ -166,6 +185,7 @@ async def running_bot(
     """Run polling and the outbox sender until the block ends, then stop both cleanly."""
     bot = make_bot(api.token, api.base_url)
     outbox = InMemoryOutbox()
+    message_refs = InMemoryMessageRefs()
     clock = FakeClock(START)
     fake_time = FakeMonotonic()
     blocked: list[int] = []
@@ -177,7 +197,7 @@ async def running_bot(
 
     limiter = TelegramRateLimiter(TelegramLimits(), now=fake_time, sleep=fake_time.sleep)
     sender = OutboxSender(
-        lambda: MemoryUnitOfWork(outbox),
+        lambda: MemoryUnitOfWork(outbox, message_refs),
         TelegramTransport(bot),
         clock,
         limiter=limiter,
@@ -199,7 +219,9 @@ async def running_bot(
         run_polling(bot, dispatcher, commands or [], polling_timeout=10, handle_signals=False, stop=stop)
     )
     sending = asyncio.create_task(sender.run(stop, interval=60))
-    harness = Harness(api, bot, outbox, clock, fake_time, sender, incoming, blocked, blocked_event)
+    harness = Harness(
+        api, bot, outbox, clock, fake_time, sender, incoming, blocked, blocked_event, message_refs
+    )
     try:
         await api.wait_for_calls("getUpdates")
         yield harness

@@ -20,13 +20,15 @@ class ScriptedTransport:
         self.script: dict[int, list[DeliveryResult | Exception]] = {}
         self.sent: list[tuple[int, str]] = []
         self.attempted: list[tuple[int, str]] = []
+        self.edit_targets: list[int | None] = []
 
     @property
     def channel(self) -> ChannelName:
         return self._channel
 
-    async def send(self, message: Outgoing) -> DeliveryResult:
+    async def send(self, message: Outgoing, *, edit_message_id: int | None = None) -> DeliveryResult:
         self.attempted.append((message.chat_id, message.reply.text))
+        self.edit_targets.append(edit_message_id)
         pending = self.script.get(message.chat_id)
         result = pending.pop(0) if pending else Delivered(external_id=len(self.sent) + 1)
         if isinstance(result, Exception):

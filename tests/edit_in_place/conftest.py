@@ -1,0 +1,7 @@
+"""Fixtures: the storage tier's databases (`db_url` runs a test on SQLite and on PostgreSQL)."""
+
+from __future__ import annotations
+
+from tests.storage.conftest import db_url, postgres_database_url, postgres_url, sqlite_url
+
+__all__ = ["db_url", "postgres_database_url", "postgres_url", "sqlite_url"]
