@@ -143,3 +143,59 @@ class ChatDriver:
 def local(app: App, when: str) -> datetime:
     """A site-local time, for comparing stored times."""
     return datetime.fromisoformat(when).replace(tzinfo=app.site.zone)
+
+
+class Desk:
+    """Staff at work: in the staff group and in their private chats (they share the resident's outbox view,
+    since one sender delivers every chat of the channel)."""
+
+    def __init__(self, chat: ChatDriver, group: int) -> None:
+        self.chat = chat
+        self.group = group
+
+    def messages(self, chat_id: int) -> list[Outgoing]:
+        """Everything delivered to a chat, edits included, in order."""
+        return [m for m in self.chat.transport.delivered if m.chat_id == chat_id]
+
+    def card(self, reference: str, chat_id: int | None = None) -> Reply:
+        """The latest version of a ticket's dispatch card in the group (or a private chat)."""
+        key = f"ticket:{reference}"
+        cards = [m for m in self.messages(self.group if chat_id is None else chat_id) if m.key == key]
+        assert cards, f"no card for {reference}"
+        return cards[-1].reply
+
+    def last_text(self, chat_id: int) -> str:
+        """The newest message text in a chat."""
+        messages = self.messages(chat_id)
+        return messages[-1].reply.text if messages else ""
+
+    def press(self, user_id: int, label: str, *, chat_id: int | None = None) -> None:
+        """`user_id` presses the newest button with `label` shown in the chat (the group by default)."""
+        where = self.group if chat_id is None else chat_id
+        for message in reversed(self.messages(where)):
+            for button in message.reply.all_buttons():
+                if label in button.label:
+                    self._send(
+                        IncomingMessage(
+                            channel=ChannelName.CONSOLE,
+                            chat_id=where,
+                            user_id=user_id,
+                            first_name="Staff",
+                            action=button.action,
+                            is_private=where > 0,
+                        )
+                    )
+                    return
+        raise AssertionError(f"no button {label!r} in chat {where}")
+
+    def say(self, user_id: int, text: str) -> None:
+        """A staff member types in their private chat with the bot."""
+        self._send(
+            IncomingMessage(
+                channel=ChannelName.CONSOLE, chat_id=user_id, user_id=user_id, first_name="Staff", text=text
+            )
+        )
+
+    def _send(self, message: IncomingMessage) -> None:
+        self.chat.app.engine.handle(message)
+        asyncio.run(self.chat.sender.flush())
