@@ -16,9 +16,12 @@ from bot.nlu_factory import make_nlu
 from bot.settings import Settings
 from dialogs.clock import Clock, SystemClock
 from dialogs.engine import Engine
+from dialogs.escalation import PromiseKeeper
 from dialogs.i18n import Catalog
+from dialogs.messages import ChannelName
 from dialogs.nlu.types import NluBackend
 from dialogs.site import SiteConfig, load_site
+from dialogs.ticker import Ticker
 from storage.database import make_engine, upgrade
 from storage.uow import SqlUnitOfWorkFactory
 
@@ -37,6 +40,13 @@ class App:
     uow_factory: SqlUnitOfWorkFactory
     nlu: NluBackend
     engine: Engine
+
+    def ticker(self, channel: ChannelName) -> Ticker:
+        """The periodic checks (promises, daily digest), sending on `channel`."""
+        keeper = PromiseKeeper(
+            site=self.site, catalog=self.catalog, channel=channel, staff_chat_id=self.settings.staff_chat_id
+        )
+        return Ticker(uow_factory=self.uow_factory, clock=self.clock, keeper=keeper)
 
     def close(self) -> None:
         """Release database connections."""

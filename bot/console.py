@@ -3,8 +3,8 @@
 Lines typed (or piped) become `IncomingMessage`s; replies come back through the outbox like on Telegram,
 and buttons are printed numbered so they can be pressed by typing their number or their label. A few
 console-only commands stand in for what a phone would send: `/photo` (a photo), `/contact 138…` (a shared
-contact card), `/location LAT LON`, `/quit`. With piped input each line is echoed after `> `, so a scripted
-session prints as a readable transcript.
+contact card), `/location LAT LON`, `/as ID` (type as another person: a staff member, an outsider), `/quit`.
+With piped input each line is echoed after `> `, so a scripted session prints as a readable transcript.
 """
 
 from __future__ import annotations
@@ -27,11 +27,15 @@ from dialogs.messages import (
     Location,
     Outgoing,
 )
+from dialogs.ticker import Ticker
 
 
 @dataclass
 class ConsoleTransport:
     """Prints replies and remembers the buttons last shown in each chat.
+
+    The console plays every role (`/as ID`), so it prints every chat: the staff group's messages marked
+    "[staff]", another person's private messages marked with their id.
 
     A terminal cannot change what it printed, so an edit (see `Outgoing.key`) prints the new version
     marked "(updated) ". Message ids are made up, counting from 1, so the sender can keep them like
@@ -39,7 +43,9 @@ class ConsoleTransport:
     """
 
     out: TextIO
+    viewer: int = 0
     buttons: dict[int, list[Button]] = field(default_factory=dict)
+    latest: list[int] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -50,10 +56,16 @@ class ConsoleTransport:
     async def send(self, message: Outgoing, *, edit_message_id: int | None = None) -> DeliveryResult:
         """Print one reply with its buttons numbered; an edit keeps the id of the message it replaces."""
         reply = message.reply
-        lines = [reply.text if edit_message_id is None else f"(updated) {reply.text}"]
+        text = reply.text if edit_message_id is None else f"(updated) {reply.text}"
+        if message.chat_id < 0:
+            text = f"[staff] {text}"
+        elif message.chat_id != self.viewer:
+            text = f"[→{message.chat_id}] {text}"
+        lines = [text]
         buttons = reply.all_buttons()
         if buttons:
             self.buttons[message.chat_id] = buttons
+            self.latest = [chat for chat in self.latest if chat != message.chat_id] + [message.chat_id]
             lines += [f"  [{number}] {button.label}" for number, button in enumerate(buttons, start=1)]
         if reply.request_contact_label:
             lines.append(f"  [{reply.request_contact_label}] → /contact 13800000000")
@@ -72,6 +84,7 @@ class ConsoleSession:
     stdin: TextIO
     transport: ConsoleTransport
     sender: OutboxSender
+    ticker: Ticker
     echo: bool = False
     _photos: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -87,10 +100,13 @@ class ConsoleSession:
             first_name="console",
             language_code=self.language,
         )
-        shown = self.transport.buttons.get(self.user_id, [])
-        pressed = self._pressed(text, shown)
-        if pressed is not None:
-            return replace(base, action=pressed.action)
+        for chat_id in reversed(self.transport.latest):
+            if chat_id != self.user_id and chat_id > 0:
+                continue  # only one's own chat and the staff group are within reach
+            pressed = self._pressed(text, self.transport.buttons.get(chat_id, []))
+            if pressed is not None:
+                return replace(base, chat_id=chat_id, is_private=chat_id > 0, action=pressed.action)
+            break
         command, _, argument = text.partition(" ")
         if command == "/photo":
             photo = Attachment(kind=AttachmentKind.PHOTO, file_id=f"console-photo-{next(self._photos)}")
@@ -116,13 +132,19 @@ class ConsoleSession:
         return None
 
     async def handle_line(self, line: str) -> None:
-        """Process one line end to end: engine, outbox, printed replies."""
+        """Process one line end to end: engine, outbox, printed replies, then whatever fell due."""
+        command, _, argument = line.strip().partition(" ")
+        if command == "/as" and argument.strip().lstrip("-").isdigit():
+            self.user_id = int(argument.strip())
+            self.transport.viewer = self.user_id
+            return
         message = self.to_message(line)
         if message is None:
             return
-        if message.action is not None:
-            self.transport.buttons.pop(self.user_id, None)
+        if message.action is not None and message.chat_id > 0:
+            self.transport.buttons.pop(message.chat_id, None)  # a private menu is answered; group cards stay
         self.app.engine.handle(message)
+        self.ticker.tick()
         await self.sender.flush()
 
     async def run(self) -> None:
@@ -145,10 +167,11 @@ def make_session(
     app: App, *, user_id: int, language: str | None, stdin: TextIO | None = None, out: TextIO | None = None
 ) -> ConsoleSession:
     """Wire a console session onto the app."""
-    transport = ConsoleTransport(out=out or sys.stdout)
+    transport = ConsoleTransport(out=out or sys.stdout, viewer=user_id)
     sender = OutboxSender(app.uow_factory, transport, app.clock)
     return ConsoleSession(
         app=app,
+        ticker=app.ticker(ChannelName.CONSOLE),
         user_id=user_id,
         language=language,
         stdin=stdin or sys.stdin,

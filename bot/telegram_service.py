@@ -13,10 +13,11 @@ from aiogram import Bot
 
 from bot.app import App
 from bot.outbox import OutboxSender
+from bot.scheduler import start_ticker
 from bot.telegram.ratelimit import TelegramRateLimiter
 from bot.telegram.runner import build_dispatcher, run_polling
 from bot.telegram.transport import TelegramTransport
-from dialogs.messages import IncomingMessage
+from dialogs.messages import ChannelName, IncomingMessage
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,10 @@ async def serve_telegram(app: App, bot: Bot, *, stop: asyncio.Event | None = Non
     dispatcher = build_dispatcher(on_message)
     sender_stop = asyncio.Event()
     sender_task = asyncio.create_task(sender.run(sender_stop, interval=1.0))
+    scheduler = start_ticker(app.ticker(ChannelName.TELEGRAM), sender)
     try:
         await run_polling(bot, dispatcher, command_menu(app), handle_signals=stop is None, stop=stop)
     finally:
+        scheduler.shutdown(wait=False)
         sender_stop.set()
         await sender_task

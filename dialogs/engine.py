@@ -139,7 +139,8 @@ class Engine:
                     updated_at=now,
                 )
             )
-            for outgoing in turn.replies:
+            # The sender's own chat first: the resident reads the answer before staff read the card.
+            for outgoing in sorted(turn.replies, key=lambda m: m.chat_id != message.chat_id):
                 uow.outbox.enqueue(message=outgoing, now=now)
             uow.commit()
         log.info(

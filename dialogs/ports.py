@@ -148,6 +148,14 @@ class MessageRefRepository(Protocol):
         ...
 
 
+class ScheduleMarkRepository(Protocol):
+    """Marks for recurring jobs (a daily digest): claimed atomically so one worker runs each occurrence."""
+
+    def claim(self, *, name: str, due_at: datetime) -> bool:
+        """True for exactly one caller per (name, due_at) once due_at is past the last claimed mark."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over all repositories."""
 
@@ -158,6 +166,7 @@ class UnitOfWork(Protocol):
     conversations: ConversationRepository
     outbox: OutboxRepository
     message_refs: MessageRefRepository
+    schedule_marks: ScheduleMarkRepository
 
     def __enter__(self) -> Self: ...
 

@@ -6,6 +6,7 @@ from storage.repos_conversations import SqlConversationRepository
 from storage.repos_message_refs import SqlMessageRefRepository
 from storage.repos_outbox import SqlOutboxRepository, StoredMessage
 from storage.repos_people import SqlHouseholdRepository, SqlResidentRepository, SqlStaffRepository
+from storage.repos_schedule_marks import SqlScheduleMarkRepository
 from storage.repos_tickets import SqlTicketRepository
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "SqlMessageRefRepository",
     "SqlOutboxRepository",
     "SqlResidentRepository",
+    "SqlScheduleMarkRepository",
     "SqlStaffRepository",
     "SqlTicketRepository",
     "StoredMessage",

@@ -213,3 +213,12 @@ class MessageRefRow(TableBase, table=True):
     key: str = Field(max_length=128, primary_key=True)
     message_id: int = _bigint()
     updated_at: datetime = _utc(nullable=False)
+
+
+class ScheduleMarkRow(TableBase, table=True):
+    """The last occurrence of a recurring job that some worker claimed (daily digest …)."""
+
+    __tablename__ = "schedule_marks"
+
+    name: str = Field(max_length=64, primary_key=True)
+    last_at: datetime = _utc(nullable=False)

@@ -18,6 +18,7 @@ from dialogs.ports import (
     MessageRefRepository,
     OutboxRepository,
     ResidentRepository,
+    ScheduleMarkRepository,
     StaffRepository,
     TicketRepository,
 )
@@ -27,6 +28,7 @@ from storage.repositories import (
     SqlMessageRefRepository,
     SqlOutboxRepository,
     SqlResidentRepository,
+    SqlScheduleMarkRepository,
     SqlStaffRepository,
     SqlTicketRepository,
 )
@@ -49,6 +51,7 @@ class SqlUnitOfWork:
     conversations: ConversationRepository
     outbox: OutboxRepository
     message_refs: MessageRefRepository
+    schedule_marks: ScheduleMarkRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -68,6 +71,7 @@ class SqlUnitOfWork:
         self.conversations = SqlConversationRepository(session)
         self.outbox = SqlOutboxRepository(session)
         self.message_refs = SqlMessageRefRepository(session)
+        self.schedule_marks = SqlScheduleMarkRepository(session)
         return self
 
     def __exit__(

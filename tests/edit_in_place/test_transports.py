@@ -17,7 +17,7 @@ def outgoing(text: str, *, buttons: tuple[tuple[Button, ...], ...] = ()) -> Outg
 
 async def test_console_prints_edits_marked_updated_and_counts_ids() -> None:
     out = io.StringIO()
-    transport = ConsoleTransport(out=out)
+    transport = ConsoleTransport(out=out, viewer=3)
     accept = Button("接单", Action(ActionKind.CONFIRM))
     assert await transport.send(outgoing("新工单")) == Delivered(external_id=1)
     assert await transport.send(outgoing("另一条")) == Delivered(external_id=2)
@@ -26,6 +26,11 @@ async def test_console_prints_edits_marked_updated_and_counts_ids() -> None:
     assert out.getvalue().splitlines() == ["新工单", "另一条", "(updated) 已接单", "  [1] 接单"]
     assert transport.buttons[3] == [accept]
     assert await transport.send(outgoing("third")) == Delivered(external_id=3)
+    group = Outgoing(channel=ChannelName.CONSOLE, chat_id=-100, reply=Reply(text="卡片"))
+    someone = Outgoing(channel=ChannelName.CONSOLE, chat_id=4, reply=Reply(text="私信"))
+    await transport.send(group)
+    await transport.send(someone)
+    assert out.getvalue().splitlines()[-2:] == ["[staff] 卡片", "[→4] 私信"]
 
 
 async def test_collecting_transport_records_edits_beside_every_delivery() -> None:

@@ -106,3 +106,28 @@ def test_staff_registry_and_migrations(env: dict[str, str]) -> None:
 def test_every_command_has_help(command: list[str], env: dict[str, str]) -> None:
     result = run([*command, "--help"], env)
     assert result.returncode == 0 and "Usage:" in result.stdout
+
+
+def test_console_plays_every_role(env: dict[str, str]) -> None:
+    env = {**env, "FRONTDESK_STAFF_CHAT_ID": "-100"}
+    added = run(["staff", "add", "--telegram-id", "502", "--name", "王建国", "--role", "technician"], env)
+    assert added.returncode == 0, added.stderr
+    script = [
+        "/start",
+        "3栋2单元502",
+        "/contact 13812345678",
+        "3栋2单元502厨房水管漏水了，明天下午三点来修吧",
+        "1",  # skip the photo
+        "1",  # submit
+        "/as 999",
+        "1",  # an outsider presses 接单 on the group card
+        "/as 502",
+        "1",  # the technician accepts
+    ]
+    result = run(["chat", "--user-id", "10001"], env, stdin="\n".join(script) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "[staff] 【报修 R2611270001】待受理" in out
+    assert out.index("没有权限") < out.index("已由王师傅受理")
+    assert "[→10001] 您的工单 R2611270001 已由王师傅受理" in out
+    assert "[staff] (updated) 【报修 R2611270001】已受理" in out
