@@ -100,13 +100,14 @@ class ConsoleSession:
             first_name="console",
             language_code=self.language,
         )
-        for chat_id in reversed(self.transport.latest):
-            if chat_id != self.user_id and chat_id > 0:
-                continue  # only one's own chat and the staff group are within reach
+        # Within reach: one's own chat first, else the staff group most recently shown.
+        groups = [chat for chat in reversed(self.transport.latest) if chat < 0]
+        for chat_id in [self.user_id, *groups[:1]]:
             pressed = self._pressed(text, self.transport.buttons.get(chat_id, []))
             if pressed is not None:
                 return replace(base, chat_id=chat_id, is_private=chat_id > 0, action=pressed.action)
-            break
+            if chat_id in self.transport.buttons:
+                break
         command, _, argument = text.partition(" ")
         if command == "/photo":
             photo = Attachment(kind=AttachmentKind.PHOTO, file_id=f"console-photo-{next(self._photos)}")
@@ -141,8 +142,6 @@ class ConsoleSession:
         message = self.to_message(line)
         if message is None:
             return
-        if message.action is not None and message.chat_id > 0:
-            self.transport.buttons.pop(message.chat_id, None)  # a private menu is answered; group cards stay
         self.app.engine.handle(message)
         self.ticker.tick()
         await self.sender.flush()
