@@ -32,7 +32,7 @@ from dialogs.flows.service_order import ServiceOrderFlow
 from dialogs.flows.status import StatusFlow
 from dialogs.flows.suggestion import SuggestionFlow
 from dialogs.i18n import Catalog, normalize_language
-from dialogs.messages import ActionKind, IncomingMessage, Outgoing
+from dialogs.messages import ActionKind, AttachmentKind, IncomingMessage, Outgoing
 from dialogs.nlu.types import Intent, NluBackend
 from dialogs.ports import UnitOfWork, UnitOfWorkFactory
 from dialogs.site import SiteConfig
@@ -242,6 +242,11 @@ class Engine:
             if switch is not None:
                 self._interrupt(turn, switch)
                 return
+        message = turn.message
+        unusable = [a for a in message.attachments if a.kind is not AttachmentKind.PHOTO]
+        if unusable and not turn.text and turn.flow != FlowName.HANDOFF:
+            turn.say("common.unsupported_media")  # nothing is lost: the open question stays open
+            return
         parked = turn.slots.get(PARKED)
         flow = self._flows.get(str(turn.flow))
         if flow is None:

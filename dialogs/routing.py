@@ -11,15 +11,29 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from dialogs.domain import StaffMember, StaffRole, Ticket, TicketType
-from dialogs.site import SiteConfig
+from dialogs.site import RoutingRule, SiteConfig
 
 # Roles that take tickets from queues; supervisors and managers oversee them.
 WORKERS: frozenset[StaffRole] = frozenset({StaffRole.AGENT, StaffRole.TECHNICIAN})
 
 
-def queue_for(ticket: Ticket, site: SiteConfig) -> str:
-    """The queue that handles this ticket."""
+def _matches(rule: RoutingRule, ticket: Ticket, building: str | None) -> bool:
+    pairs = (
+        (rule.type, ticket.type.value),
+        (rule.category, ticket.category),
+        (rule.complaint_class, ticket.details.get("complaint_class")),
+        (rule.hazard, ticket.details.get("hazard")),
+        (rule.building, building),
+    )
+    return all(actual == expected for expected, actual in pairs if expected is not None)
+
+
+def queue_for(ticket: Ticket, site: SiteConfig, *, building: str | None = None) -> str:
+    """The queue that handles this ticket (`building` is the household's, for building rules)."""
     routing = site.routing
+    for rule in routing.rules:
+        if _matches(rule, ticket, building):
+            return rule.queue
     if ticket.type is TicketType.REPAIR:
         category = site.repair_categories.get(ticket.category or "other")
         return category.queue if category else routing.default_queue

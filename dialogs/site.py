@@ -102,8 +102,22 @@ class Promises(_Model):
     handoff_reply_hours: int = Field(default=2, gt=0)
 
 
+class RoutingRule(_Model):
+    """A site's own rule, checked before the defaults: every field given must match the ticket."""
+
+    queue: str
+    type: str | None = None  # a ticket letter: R, E, C, S, P, O, H
+    category: str | None = None  # repair category or service item
+    complaint_class: str | None = None
+    hazard: str | None = None
+    building: str | None = None
+
+
 class Routing(_Model):
-    """Which queue gets a ticket: by hazard, complaint class, or the default (front desk)."""
+    """Which queue gets a ticket: the site's rules first, then by category, hazard, complaint class, or the
+    default (front desk)."""
+
+    rules: tuple[RoutingRule, ...] = ()
 
     default_queue: str = "front_desk"
     emergency: dict[str, str] = {
@@ -193,6 +207,7 @@ class SiteConfig(_Model):
             "routing.handoff": self.routing.handoff,
             **{f"routing.emergency.{k}": v for k, v in self.routing.emergency.items()},
             **{f"routing.complaint.{k}": v for k, v in self.routing.complaint.items()},
+            **{f"routing.rules.{i}.queue": rule.queue for i, rule in enumerate(self.routing.rules)},
         }
         for key, queue in routed.items():
             if queue not in self.queues:

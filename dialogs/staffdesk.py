@@ -76,7 +76,12 @@ class StaffDesk:
 
     def dispatch(self, turn: Turn, ticket: Ticket) -> Ticket:
         """Route a new ticket to its queue (and maybe a person) and publish its card."""
-        queue = queue_for(ticket, turn.site)
+        household = (
+            turn.uow.households.get(household_id=ticket.household_id)
+            if ticket.household_id is not None
+            else None
+        )
+        queue = queue_for(ticket, turn.site, building=household.building if household else None)
         staff = list(turn.uow.staff.list(active_only=True))
         active = list(turn.uow.tickets.list_active(queue=queue))
         load: dict[int, int] = {}

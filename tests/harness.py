@@ -21,6 +21,7 @@ from dialogs.messages import (
     ChannelName,
     Contact,
     IncomingMessage,
+    Location,
     Outgoing,
     Reply,
 )
@@ -100,6 +101,10 @@ class ChatDriver:
     def send_photo(self, file_id: str = "photo-1") -> list[Reply]:
         """Send a photo."""
         return self.send(replace(self._base(), attachments=(Attachment(AttachmentKind.PHOTO, file_id),)))
+
+    def send_location(self, latitude: float, longitude: float) -> list[Reply]:
+        """Share a map pin."""
+        return self.send(replace(self._base(), location=Location(latitude, longitude)))
 
     def send_voice(self) -> list[Reply]:
         """Send a voice note."""

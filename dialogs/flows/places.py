@@ -60,8 +60,19 @@ def place_or_home(turn: Turn) -> str | None:
     return named_place(turn) or home_label(turn)
 
 
+def shared_location(turn: Turn) -> str | None:
+    """A map pin the resident shared, as staff read it."""
+    pin = turn.message.location
+    if pin is None:
+        return None
+    return turn.t("place.map", latitude=f"{pin.latitude:.5f}", longitude=f"{pin.longitude:.5f}")
+
+
 def answered_place(turn: Turn) -> str | None:
-    """A room or a described place given in answer to "where?" (None when nothing usable was said)."""
+    """A room, a map pin or a described place given in answer to "where?" (None when nothing usable)."""
+    pin = shared_location(turn)
+    if pin is not None:
+        return pin
     address = room_from_text(turn)
     if address is not None and building_exists(address, turn.site.buildings):
         return address.label(turn.lang)

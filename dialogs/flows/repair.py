@@ -13,7 +13,13 @@ from typing import Any
 
 from dialogs.domain import TicketType
 from dialogs.flows.base import FlowName
-from dialogs.flows.places import contact_phone, home_label, link_household, room_from_text
+from dialogs.flows.places import (
+    contact_phone,
+    home_label,
+    link_household,
+    room_from_text,
+    shared_location,
+)
 from dialogs.messages import Action, ActionKind, AttachmentKind, Button
 from dialogs.rooms import building_exists, common_area
 from dialogs.tickets import open_ticket
@@ -72,6 +78,12 @@ class RepairFlow:
             else:
                 self._ask(turn, RepairStep.EDIT)
             return
+        photos = [a.file_id for a in turn.message.attachments if a.kind is AttachmentKind.PHOTO]
+        if photos and step is not RepairStep.PHOTO and not turn.text:
+            turn.slots.setdefault("photos", []).extend(photos)  # a photo is welcome whenever it comes
+            turn.say("repair.photo_received")
+            self.reprompt(turn)
+            return
         if self._take(turn, step):
             self._next(turn)
 
@@ -122,6 +134,10 @@ class RepairFlow:
             if at_home and turn.resident.household_id is not None:
                 slots["household_id"] = turn.resident.household_id
                 slots["location"] = home_label(turn) or ""
+                return True
+            pin = shared_location(turn)
+            if pin is not None:
+                slots["location"] = pin
                 return True
             address = room_from_text(turn)
             if address is not None:

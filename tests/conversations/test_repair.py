@@ -160,3 +160,18 @@ def test_restart_mid_conversation_continues(settings: Settings, clock: FakeClock
     chat.press("确认")
     chat.expect("报修已登记")
     second.close()
+
+
+def test_map_pin_answers_where_and_early_photo_is_kept(app: App) -> None:
+    chat = ChatDriver(app, user_id=9009)
+    chat.say("窗户关不上了，锁扣坏了")
+    chat.expect("哪个房号")
+    chat.send_photo("window-1")
+    chat.expect("照片已收到", "哪个房号")  # kept, and the open question is asked again
+    chat.send_location(22.54321, 114.05432)
+    chat.expect("联系电话")
+    chat.send_voice()
+    chat.expect("无法处理")
+    chat.say("13700001111")
+    chat.press("尽快")
+    chat.expect("地图定位（22.54321, 114.05432）", "照片：1 张")

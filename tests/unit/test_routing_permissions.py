@@ -125,3 +125,17 @@ def test_unassigned_ticket_can_be_accepted_by_queue_workers_only() -> None:
     assert allowed(member(7, StaffRole.AGENT), StaffAction.ACCEPT, target)  # no skills: every queue
     inactive = StaffMember(id=9, telegram_id=9, name="x", role=StaffRole.MANAGER, active=False)
     assert not allowed(inactive, StaffAction.CLOSE, target)
+
+
+def test_site_rules_come_first_and_can_name_a_building() -> None:
+    data = SITE.model_dump(mode="json")
+    data["routing"]["rules"] = [
+        {"type": "R", "category": "elevator", "building": "A", "queue": "general_maintenance"}
+    ]
+    site = type(SITE).model_validate(data)
+    lift = ticket(category="elevator")
+    assert queue_for(lift, site, building="A") == "general_maintenance"
+    assert queue_for(lift, site, building="B") == "lifts"
+    data["routing"]["rules"] = [{"queue": "nowhere"}]
+    with pytest.raises(ValueError, match=r"routing\.rules\.0\.queue"):
+        type(SITE).model_validate(data)
