@@ -19,7 +19,7 @@ from typing import Any
 
 from dialogs.clock import Clock
 from dialogs.domain import Conversation, Resident
-from dialogs.flows.base import Flow, FlowName
+from dialogs.flows.base import REQUEST_INTENTS, Flow, FlowName
 from dialogs.flows.clarify import ClarifyFlow
 from dialogs.flows.complaint import ComplaintFlow
 from dialogs.flows.emergency import EmergencyFlow, EmergencyStep
@@ -61,18 +61,6 @@ FLOW_INTENT: dict[str, str] = {
     FlowName.SERVICE_ORDER: Intent.SERVICE_ORDER,
     FlowName.HANDOFF: Intent.HUMAN_HANDOFF,
 }
-REQUESTS: frozenset[str] = frozenset(
-    {
-        Intent.REPAIR,
-        Intent.COMPLAINT,
-        Intent.SUGGESTION,
-        Intent.PRAISE,
-        Intent.SERVICE_ORDER,
-        Intent.INQUIRY,
-        Intent.TICKET_STATUS,
-        Intent.HUMAN_HANDOFF,
-    }
-)
 # Entities that make a message an answer to the open question rather than a new request.
 ANSWER_ENTITIES: frozenset[str] = frozenset({"room", "phone", "datetime"})
 
@@ -268,7 +256,7 @@ class Engine:
             return None if answering_where else intent
         if turn.flow in (FlowName.HANDOFF, FlowName.STAFF):
             return None  # a person is reading along, or staff are typing for a resident
-        if intent not in REQUESTS or intent == own or parse.intent.confidence < SWITCH_CONFIDENCE:
+        if intent not in REQUEST_INTENTS or intent == own or parse.intent.confidence < SWITCH_CONFIDENCE:
             return None
         if any(entity.entity in ANSWER_ENTITIES for entity in parse.entities):
             return None

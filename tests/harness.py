@@ -84,6 +84,12 @@ class ChatDriver:
         self.transcript += [reply.text for reply in self.last]
         return self.last
 
+    def register(self, room: str = "3栋2单元502", phone: str = "13812345678") -> None:
+        """First contact: /start, the room, the shared phone."""
+        self.say("/start")
+        self.say(room)
+        self.share_contact(phone)
+
     def say(self, text: str) -> list[Reply]:
         """Type a line."""
         return self.send(replace(self._base(), text=text))

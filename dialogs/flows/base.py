@@ -10,7 +10,22 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Protocol
 
+from dialogs.nlu.types import Intent
 from dialogs.turn import Turn
+
+# What residents come for (not small talk): these start conversations or open tickets.
+REQUEST_INTENTS: frozenset[str] = frozenset(
+    {
+        Intent.REPAIR,
+        Intent.COMPLAINT,
+        Intent.SUGGESTION,
+        Intent.PRAISE,
+        Intent.SERVICE_ORDER,
+        Intent.INQUIRY,
+        Intent.TICKET_STATUS,
+        Intent.HUMAN_HANDOFF,
+    }
+)
 
 
 class FlowName(StrEnum):

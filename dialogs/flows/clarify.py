@@ -6,25 +6,13 @@ a row it also offers a person (the manual's 唱诺制: find out or escalate, nev
 
 from __future__ import annotations
 
-from dialogs.flows.base import FlowName
+from dialogs.flows.base import REQUEST_INTENTS, FlowName
 from dialogs.messages import ActionKind, Button
 from dialogs.nlu.types import Intent, ParseResult
 from dialogs.turn import Turn
 
 # Intents worth offering as a reading of an unclear request; small talk is not.
-OFFERABLE: frozenset[str] = frozenset(
-    {
-        Intent.REPAIR,
-        Intent.EMERGENCY,
-        Intent.COMPLAINT,
-        Intent.SUGGESTION,
-        Intent.PRAISE,
-        Intent.SERVICE_ORDER,
-        Intent.INQUIRY,
-        Intent.TICKET_STATUS,
-        Intent.HUMAN_HANDOFF,
-    }
-)
+OFFERABLE: frozenset[str] = REQUEST_INTENTS | {Intent.EMERGENCY}
 
 
 class ClarifyFlow:

@@ -12,12 +12,6 @@ from dialogs.nlu.types import NluBackend
 from tests.harness import ChatDriver, local
 
 
-def register(chat: ChatDriver, room: str = "3栋2单元502", phone: str = "13812345678") -> None:
-    chat.say("/start")
-    chat.say(room)
-    chat.share_contact(phone)
-
-
 def tickets_of(app: App, user_id: int) -> list[Ticket]:
     with app.uow_factory() as uow:
         resident = uow.residents.find(channel="console", external_id=user_id)
@@ -27,7 +21,7 @@ def tickets_of(app: App, user_id: int) -> list[Ticket]:
 
 def test_details_given_up_front_are_not_asked_again(app: App) -> None:
     chat = ChatDriver(app)
-    register(chat)
+    chat.register()
     chat.say("3栋2单元502厨房水管漏水了，明天下午三点来修吧")
     chat.expect("照片")  # only the optional photo is left to ask
     chat.expect_not("房号", "类别", "电话", "什么时候")
@@ -81,7 +75,7 @@ def test_english_common_area_repair(app: App) -> None:
 
 def test_unparseable_time_is_asked_again_then_kept_as_words(app: App) -> None:
     chat = ChatDriver(app, user_id=4004)
-    register(chat)
+    chat.register()
     chat.say("卫生间灯不亮了")
     chat.press("在我家")
     chat.expect("什么时候")
@@ -95,7 +89,7 @@ def test_unparseable_time_is_asked_again_then_kept_as_words(app: App) -> None:
 
 def test_past_time_is_refused(app: App, clock: FakeClock) -> None:
     chat = ChatDriver(app, user_id=4005)
-    register(chat)
+    chat.register()
     chat.say("窗户关不上了")
     chat.press("在我家")
     chat.say("今天早上八点")
@@ -104,7 +98,7 @@ def test_past_time_is_refused(app: App, clock: FakeClock) -> None:
 
 def test_edit_before_submitting(app: App) -> None:
     chat = ChatDriver(app, user_id=5005)
-    register(chat)
+    chat.register()
     chat.say("3栋2单元502厨房水管漏水了，明天下午三点来修吧")
     chat.press("跳过")
     chat.press("修改")
@@ -118,7 +112,7 @@ def test_edit_before_submitting(app: App) -> None:
 
 def test_cancel_in_words_leaves_the_flow_and_stores_nothing(app: App) -> None:
     chat = ChatDriver(app, user_id=6006)
-    register(chat)
+    chat.register()
     chat.say("空调不制冷了")
     chat.say("算了，不报了")
     chat.expect("已取消")
@@ -129,7 +123,7 @@ def test_cancel_in_words_leaves_the_flow_and_stores_nothing(app: App) -> None:
 
 def test_several_open_tickets_are_separate(app: App, clock: FakeClock) -> None:
     chat = ChatDriver(app, user_id=7007)
-    register(chat)
+    chat.register()
     for text in ("3栋2单元502厨房水管漏水了，明天下午三点来修吧", "3栋2单元502门锁坏了，明天上午十点来"):
         chat.say(text)
         chat.press("跳过")
@@ -143,7 +137,7 @@ def test_several_open_tickets_are_separate(app: App, clock: FakeClock) -> None:
 def test_restart_mid_conversation_continues(settings: Settings, clock: FakeClock, nlu: NluBackend) -> None:
     first = build_app(settings, clock=clock, nlu=nlu)
     chat = ChatDriver(first, user_id=8008)
-    register(chat)
+    chat.register()
     chat.say("阳台地漏堵了")
     chat.expect("是您家")
     assert any("在我家" in label for label in chat.buttons())

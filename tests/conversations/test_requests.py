@@ -44,9 +44,7 @@ def test_emergency_with_place_asks_nothing(app: App) -> None:
 
 def test_complaint_apologises_first_and_promises_24h(app: App) -> None:
     chat = ChatDriver(app, user_id=2103)
-    chat.say("/start")
-    chat.say("3栋2单元502")
-    chat.share_contact("13812345678")
+    chat.register()
     chat.say("我要投诉你们保安态度太差了，跟他说话爱答不理的")
     text = chat.expect("抱歉", "24小时内")
     assert text.index("抱歉") < text.index("24小时内")
@@ -100,9 +98,7 @@ def test_handoff_opens_h_ticket(app: App) -> None:
 
 def test_emergency_in_the_middle_of_a_repair_is_handled_then_the_repair_resumes(app: App) -> None:
     chat = ChatDriver(app, user_id=2109)
-    chat.say("/start")
-    chat.say("3栋2单元502")
-    chat.share_contact("13812345678")
+    chat.register()
     chat.say("卧室门锁坏了")
     chat.expect("是您家")
     chat.say("楼道里冒烟了，好像着火了！")
@@ -152,9 +148,7 @@ def test_unanswerable_question_goes_to_a_person_and_later_messages_are_relayed(
 
 def test_ticket_status_reports_promise(app: App) -> None:
     chat = ChatDriver(app, user_id=2113)
-    chat.say("/start")
-    chat.say("3栋2单元502")
-    chat.share_contact("13812345678")
+    chat.register()
     chat.say("3栋2单元502厨房水管漏水了，明天下午三点来修吧")
     chat.press("跳过")
     chat.press("确认")

@@ -39,9 +39,7 @@ def staffed(settings: Settings, clock: FakeClock, nlu: NluBackend) -> Iterator[A
 
 
 def report_leak(chat: ChatDriver) -> str:
-    chat.say("/start")
-    chat.say("3栋2单元502")
-    chat.share_contact("13812345678")
+    chat.register()
     chat.say("3栋2单元502厨房水管漏水了，明天下午三点来修吧")
     chat.press("跳过")
     chat.press("确认")
