@@ -36,6 +36,7 @@ def _logging(settings: Settings) -> None:
 
 def _app(settings: Settings) -> App:
     _logging(settings)
+    click.echo("frontdesk: loading the NLU model (the first run trains it, about 15 s)…", err=True)
     try:
         return build_app(settings)
     except SiteConfigError as exc:
