@@ -1,0 +1,97 @@
+"""Storage for the staff desk on SQLite and PostgreSQL: queue and assignee columns, shifts, active tickets by
+queue, and schedule marks that exactly one of several racing workers claims."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from dialogs.domain import Resident, StaffMember, StaffRole, Ticket, TicketStatus, TicketType
+from storage.database import make_engine, upgrade
+from storage.uow import SqlUnitOfWorkFactory
+
+T0 = datetime(2026, 11, 27, 1, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def uow(engine: Engine) -> SqlUnitOfWorkFactory:
+    return SqlUnitOfWorkFactory(engine)
+
+
+def test_queue_assignee_shift_and_active_tickets(uow: SqlUnitOfWorkFactory) -> None:
+    with uow() as work:
+        member = work.staff.save(
+            member=StaffMember(
+                id=None, telegram_id=42, name="王建国", role=StaffRole.TECHNICIAN, on_shift=False
+            )
+        )
+        resident = work.residents.save(
+            resident=Resident(id=None, channel="telegram", external_id=7, created_at=T0)
+        )
+        assert resident.id is not None and member.id is not None
+        base = Ticket(
+            id=None,
+            reference="R2611270001",
+            type=TicketType.REPAIR,
+            status=TicketStatus.OPEN,
+            resident_id=resident.id,
+            description="漏水",
+            created_at=T0,
+            updated_at=T0,
+            queue="plumbing",
+            assignee_id=member.id,
+        )
+        work.tickets.save(ticket=base)
+        work.tickets.save(ticket=replace(base, reference="R2611270002", queue="electrical", assignee_id=None))
+        work.tickets.save(
+            ticket=replace(
+                base, reference="R2611270003", status=TicketStatus.CLOSED, created_at=T0 - timedelta(1)
+            )
+        )
+        work.commit()
+    with uow() as work:
+        stored = work.staff.get(staff_id=member.id)
+        assert stored is not None and stored.on_shift is False
+        assert [t.reference for t in work.tickets.list_active()] == ["R2611270001", "R2611270002"]
+        (plumbing,) = work.tickets.list_active(queue="plumbing")
+        assert plumbing.assignee_id == member.id and plumbing.queue == "plumbing"
+        assert work.staff.get(staff_id=member.id + 1000) is None
+
+
+def test_schedule_marks_are_claimed_once_per_occurrence(uow: SqlUnitOfWorkFactory) -> None:
+    with uow() as work:
+        assert work.schedule_marks.claim(name="digest", due_at=T0) is True
+        work.commit()
+    with uow() as work:
+        assert work.schedule_marks.claim(name="digest", due_at=T0) is False
+        assert work.schedule_marks.claim(name="digest", due_at=T0 - timedelta(days=1)) is False
+        assert work.schedule_marks.claim(name="other", due_at=T0) is True
+        work.commit()
+    results: list[bool] = []
+    barrier = threading.Barrier(4)
+
+    def race() -> None:
+        with uow() as work:
+            barrier.wait()
+            results.append(work.schedule_marks.claim(name="digest", due_at=T0 + timedelta(days=1)))
+            work.commit()
+
+    threads = [threading.Thread(target=race) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, False, False, True]
