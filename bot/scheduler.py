@@ -6,6 +6,7 @@ lost when a worker stops and nothing is sent twice when several run.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -19,9 +20,11 @@ log = logging.getLogger(__name__)
 def start_ticker(ticker: Ticker, sender: OutboxSender, *, seconds: float = 5.0) -> AsyncIOScheduler:
     """Start ticking on the running event loop; the caller shuts the scheduler down."""
 
-    def run() -> None:
+    async def run() -> None:
+        # A coroutine runs on the event loop (a plain function would run in APScheduler's thread pool, where
+        # waking the sender is not safe); the database work itself goes to a worker thread.
         try:
-            if ticker.tick():
+            if await asyncio.to_thread(ticker.tick):
                 sender.wake()
         except Exception:
             log.exception("scheduler tick failed; the next tick retries")

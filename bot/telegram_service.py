@@ -41,7 +41,9 @@ async def serve_telegram(app: App, bot: Bot, *, stop: asyncio.Event | None = Non
     )
 
     async def on_message(message: IncomingMessage) -> None:
-        app.engine.handle(message)
+        # The engine's NLU and database work is blocking: it runs in a worker thread so polling, callback
+        # answers and the sender keep going; the per-chat lock around this handler keeps each chat in order.
+        await asyncio.to_thread(app.engine.handle, message)
         sender.wake()
 
     dispatcher = build_dispatcher(on_message)

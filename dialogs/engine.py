@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from dialogs.clock import Clock
@@ -92,7 +93,7 @@ class Engine:
         self._emergency = EmergencyFlow()
         self._complaint = ComplaintFlow()
         self._service = ServiceOrderFlow()
-        self._handoff = HandoffFlow(staff_chat_id)
+        self._handoff = HandoffFlow()
         self._inquiry = InquiryFlow(self._handoff)
         self._suggestion = SuggestionFlow()
         self._praise = PraiseFlow()
@@ -112,7 +113,7 @@ class Engine:
         """Process one message; the replies are already in the outbox when this returns."""
         with self._uow_factory() as uow:
             now = self._clock.now()
-            turn = self._open_turn(uow, message)
+            turn = self._open_turn(uow, message, now)
             self._dispatch(turn)
             uow.residents.save(resident=turn.resident)
             uow.conversations.save(
@@ -139,8 +140,7 @@ class Engine:
 
     # -- set-up ----------------------------------------------------------------------------------------------
 
-    def _open_turn(self, uow: UnitOfWork, message: IncomingMessage) -> Turn:
-        now = self._clock.now()
+    def _open_turn(self, uow: UnitOfWork, message: IncomingMessage, now: datetime) -> Turn:
         resident = uow.residents.find(channel=message.channel.value, external_id=message.user_id)
         if resident is None:
             resident = uow.residents.save(
@@ -184,6 +184,9 @@ class Engine:
             return
         if not message.is_private:
             return  # in groups the bot only serves its buttons; residents talk to it privately
+        if turn.flow == FlowName.STAFF and turn.text != "/cancel":
+            self._desk.resume(turn)  # staff typing for a resident: never read as the resident's words
+            return
         if turn.text.startswith("/"):
             self._command(turn)
             return
@@ -216,6 +219,7 @@ class Engine:
         elif action.kind is ActionKind.CHOOSE_INTENT and turn.flow == FlowName.CLARIFY:
             text = str(turn.slots.get("text", ""))
             turn.end_flow()
+            turn.retext(text)  # the flow reads the original message, as if it had been understood at once
             self._start_intent(turn, action.arg, text)
         else:
             return False

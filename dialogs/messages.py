@@ -41,7 +41,6 @@ class ActionKind(StrEnum):
     LANGUAGE = "lang"
     HANDOFF = "handoff"
     ROOM = "room"
-    NEW_ROOM = "newroom"
     SERVICE = "service"
     PAGE = "page"
     SLOT = "slot"

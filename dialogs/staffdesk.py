@@ -30,7 +30,7 @@ from dialogs.messages import Action, ActionKind, Button
 from dialogs.permissions import StaffAction, allowed
 from dialogs.phones import mask_phone
 from dialogs.promises import promised_by
-from dialogs.routing import candidates, choose_assignee, queue_for, serves
+from dialogs.routing import choose_assignee, queue_for, serves
 from dialogs.turn import Turn
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,19 @@ STAFF_KINDS: dict[ActionKind, StaffAction] = {
     ActionKind.STAFF_REASSIGN: StaffAction.REASSIGN,
     ActionKind.STAFF_REASSIGN_TO: StaffAction.REASSIGN,
     ActionKind.STAFF_CLOSE: StaffAction.CLOSE,
+}
+
+
+RECORDS: frozenset[TicketType] = frozenset({TicketType.PRAISE, TicketType.SUGGESTION})
+ACTIVE: frozenset[TicketStatus] = frozenset(s for s in TicketStatus if s.is_active)
+# The statuses each action may start from.
+FROM_STATUS: dict[StaffAction, frozenset[TicketStatus]] = {
+    StaffAction.ACCEPT: frozenset({TicketStatus.OPEN}),
+    StaffAction.TRANSFER: ACTIVE,
+    StaffAction.REPLY: ACTIVE,
+    StaffAction.RESOLVE: ACTIVE,
+    StaffAction.REASSIGN: ACTIVE,
+    StaffAction.CLOSE: ACTIVE | {TicketStatus.RESOLVED},
 }
 
 
@@ -82,21 +95,25 @@ class StaffDesk:
             else None
         )
         queue = queue_for(ticket, turn.site, building=household.building if household else None)
+        ticket = self._assign(turn, turn.uow.tickets.save(ticket=replace(ticket, queue=queue)), queue)
+        self.publish(turn, ticket)
+        return ticket
+
+    def _assign(self, turn: Turn, ticket: Ticket, queue: str) -> Ticket:
+        """Give the ticket to somebody in the queue by the site's strategy (or to nobody: grab)."""
         staff = list(turn.uow.staff.list(active_only=True))
-        active = list(turn.uow.tickets.list_active(queue=queue))
+        active = [other for other in turn.uow.tickets.list_active(queue=queue) if other.id != ticket.id]
         load: dict[int, int] = {}
         for other in active:
             if other.assignee_id is not None:
                 load[other.assignee_id] = load.get(other.assignee_id, 0) + 1
-        assigned = [other for other in active if other.assignee_id is not None and other.id != ticket.id]
+        assigned = [other for other in active if other.assignee_id is not None]
         last = max(assigned, key=lambda t: t.created_at).assignee_id if assigned else None
         member = choose_assignee(turn.site.assignment, staff, queue, open_load=load, last_assigned=last)
-        ticket = turn.uow.tickets.save(
-            ticket=replace(ticket, queue=queue, assignee_id=member.id if member else None)
-        )
-        if member is not None:
-            record(turn, ticket, EventKind.ASSIGNED, "system", staff_id=member.id, name=member.name)
-        self.publish(turn, ticket)
+        if member is None:
+            return ticket
+        ticket = turn.uow.tickets.save(ticket=replace(ticket, assignee_id=member.id))
+        record(turn, ticket, EventKind.ASSIGNED, "system", staff_id=member.id, name=member.name)
         return ticket
 
     def publish(self, turn: Turn, ticket: Ticket) -> None:
@@ -130,7 +147,7 @@ class StaffDesk:
             self._refuse(turn, ticket, permission)
             return
         assert member is not None
-        if not ticket.status.is_active and action.kind is not ActionKind.STAFF_CLOSE:
+        if ticket.status not in FROM_STATUS[permission]:  # an old card, or a colleague was quicker
             self._tell(turn, member.telegram_id, "staff.already_done", reference=reference)
             return
         kind = action.kind
@@ -146,7 +163,8 @@ class StaffDesk:
             self._reassign(turn, ticket, member, target)
         elif kind is ActionKind.STAFF_CLOSE:
             self._set_status(turn, ticket, member, TicketStatus.CLOSED)
-            self._notify_resident(turn, ticket, "resident.closed")
+            if ticket.type not in RECORDS:
+                self._notify_resident(turn, ticket, "resident.closed")
         elif kind is ActionKind.STAFF_REPLY:
             self._prompt(turn, member, StaffStep.REPLY, ticket)
         elif kind is ActionKind.STAFF_RESOLVE:
@@ -163,6 +181,7 @@ class StaffDesk:
         ticket = turn.uow.tickets.get(reference=reference)
         if (
             ticket is None
+            or ticket.type is not TicketType.REPAIR
             or ticket.chat_id != turn.message.chat_id
             or ticket.status is not TicketStatus.RESOLVED
         ):
@@ -197,7 +216,10 @@ class StaffDesk:
             turn.say("staff.unknown_ticket", reference=reference)
             return
         permission = StaffAction.REPLY if step == StaffStep.REPLY else StaffAction.RESOLVE
-        if not allowed(member, permission, ticket) or not ticket.status.is_active:
+        if ticket.status not in FROM_STATUS[permission]:
+            turn.say_text(self._t(turn, "staff.already_done", reference=reference))
+            return
+        if not allowed(member, permission, ticket):
             self._refuse(turn, ticket, permission)
             return
         if step == StaffStep.REPLY:
@@ -249,18 +271,11 @@ class StaffDesk:
         if queue not in turn.site.queues:
             self._tell(turn, member.telegram_id, "staff.unknown_queue")
             return
-        ticket = turn.uow.tickets.save(
-            ticket=replace(
-                ticket, queue=queue, assignee_id=None, status=TicketStatus.OPEN, updated_at=turn.now
-            )
-        )
+        ticket = turn.uow.tickets.save(ticket=replace(ticket, queue=queue, assignee_id=None))
         record(turn, ticket, EventKind.TRANSFERRED, self._actor(member), queue=queue)
-        staff = list(turn.uow.staff.list(active_only=True))
-        pool = candidates(staff, queue)
-        chosen = choose_assignee(turn.site.assignment, pool, queue, open_load={}, last_assigned=None)
-        if chosen is not None:
-            ticket = turn.uow.tickets.save(ticket=replace(ticket, assignee_id=chosen.id))
-            record(turn, ticket, EventKind.ASSIGNED, "system", staff_id=chosen.id, name=chosen.name)
+        if ticket.status is not TicketStatus.OPEN:
+            ticket = self._change(turn, ticket, self._actor(member), TicketStatus.OPEN)
+        ticket = self._assign(turn, ticket, queue)
         name = turn.site.queues[queue].name.get(turn.site.default_language)
         self._tell(turn, member.telegram_id, "staff.transferred", reference=ticket.reference, queue=name)
         self.publish(turn, ticket)
@@ -279,7 +294,11 @@ class StaffDesk:
 
     def _reassign(self, turn: Turn, ticket: Ticket, member: StaffMember, target: str) -> None:
         chosen = self._member(turn, int(target)) if target.isdigit() else None
-        if chosen is None:
+        if (
+            chosen is None
+            or not chosen.active
+            or (ticket.queue is not None and not serves(chosen, ticket.queue))
+        ):
             self._tell(turn, member.telegram_id, "staff.unknown_person")
             return
         ticket = turn.uow.tickets.save(ticket=replace(ticket, assignee_id=chosen.id, updated_at=turn.now))
@@ -459,6 +478,14 @@ class StaffDesk:
         def button(key: str, kind: ActionKind) -> Button:
             return Button(self._t(turn, key), Action(kind, ref))
 
+        if ticket.status is TicketStatus.OPEN and ticket.type in RECORDS:
+            # praise and suggestions are read and answered, not accepted as jobs
+            return (
+                (
+                    button("staff.button_resolve", ActionKind.STAFF_RESOLVE),
+                    button("staff.button_transfer", ActionKind.STAFF_TRANSFER),
+                ),
+            )
         if ticket.status is TicketStatus.OPEN:
             return (
                 (

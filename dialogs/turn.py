@@ -53,6 +53,11 @@ class Turn:
         """The typed text, trimmed."""
         return self.message.text.strip()
 
+    def retext(self, text: str) -> None:
+        """Treat this turn as if the resident had typed `text` (a reading chosen for an earlier message)."""
+        self.message = replace(self.message, text=text, action=None)
+        self._parse = None
+
     def parse(self) -> ParseResult:
         """The NLU's reading of the text, computed at most once per turn."""
         if self._parse is None:

@@ -17,6 +17,7 @@ from enum import StrEnum
 from dialogs.domain import Ticket, TicketType
 from dialogs.flows.base import FlowName
 from dialogs.flows.places import answered_place, place_or_home
+from dialogs.nlu.types import COMPLAINT_CLASSES
 from dialogs.tickets import open_ticket
 from dialogs.turn import Turn
 
@@ -77,7 +78,8 @@ class ComplaintFlow:
 
     def _open(self, turn: Turn, text: str, place: str) -> None:
         parse = turn.nlu.parse(text, now=turn.local_now) if text else None
-        complaint_class = (parse.first("complaint_class") if parse else None) or "service"
+        found = parse.first("complaint_class") if parse else None
+        complaint_class = found if found in COMPLAINT_CLASSES else "service"
         details = {"complaint_class": complaint_class}
         if ANONYMOUS.search(text):
             details["anonymous"] = "true"

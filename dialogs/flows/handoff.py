@@ -12,7 +12,6 @@ from enum import StrEnum
 from dialogs.domain import EventKind, TicketType
 from dialogs.events import record, resident_actor
 from dialogs.flows.base import FlowName
-from dialogs.messages import Outgoing, Reply
 from dialogs.tickets import open_ticket
 from dialogs.turn import Turn
 
@@ -27,9 +26,6 @@ class HandoffFlow:
     """Opens the H ticket and relays the resident's messages to staff."""
 
     name = FlowName.HANDOFF
-
-    def __init__(self, staff_chat_id: int | None) -> None:
-        self._staff_chat_id = staff_chat_id
 
     def start(self, turn: Turn, text: str, *, unanswered: bool = False) -> None:
         """Open the ticket, tell the resident when a person answers, start relaying."""
@@ -59,13 +55,10 @@ class HandoffFlow:
         turn.say("handoff.still_open", reference=turn.slots.get("reference", ""))
 
     def _relay(self, turn: Turn, reference: str, text: str) -> None:
-        if self._staff_chat_id is None or not text:
+        if turn.staff_chat_id is None or not text:
             return
         lang = turn.site.default_language
         who = turn.resident.display_name or str(turn.resident.external_id)
-        body = turn.catalog.t(lang, "staff.relay", reference=reference, name=who, text=text)
-        turn.replies.append(
-            Outgoing(
-                channel=turn.message.channel, chat_id=self._staff_chat_id, reply=Reply(body), audience="staff"
-            )
+        turn.send(
+            turn.staff_chat_id, turn.catalog.t(lang, "staff.relay", reference=reference, name=who, text=text)
         )

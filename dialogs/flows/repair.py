@@ -41,6 +41,15 @@ class RepairStep(StrEnum):
     EDIT = "edit"
 
 
+# The slots each editable answer owns: editing the answer forgets all of them.
+SLOTS_OF: dict[RepairStep, tuple[str, ...]] = {
+    RepairStep.DESCRIBE: ("description",),
+    RepairStep.LOCATION: ("location", "household_id", "common_area"),
+    RepairStep.CATEGORY: ("category",),
+    RepairStep.PHONE: ("phone",),
+    RepairStep.TIME: ("time", "time_note", "time_retry"),
+}
+
 EDITABLE: tuple[RepairStep, ...] = (
     RepairStep.DESCRIBE,
     RepairStep.LOCATION,
@@ -72,7 +81,8 @@ class RepairFlow:
             return
         if step is RepairStep.EDIT:
             if action is not None and action.kind is ActionKind.EDIT and action.arg in EDITABLE:
-                turn.slots.pop(action.arg, None)
+                for slot in SLOTS_OF[RepairStep(action.arg)]:
+                    turn.slots.pop(slot, None)
                 turn.slots["editing"] = True
                 self._ask(turn, RepairStep(action.arg))
             else:
@@ -304,6 +314,7 @@ class RepairFlow:
 
     def _on_confirm(self, turn: Turn) -> None:
         action = turn.message.action
+        choice: ActionKind | None
         if action is not None:
             choice = action.kind
         elif turn.message.attachments:
@@ -312,7 +323,7 @@ class RepairFlow:
             return
         else:
             intent = turn.parse().intent.name
-            choice = {"affirm": ActionKind.CONFIRM, "deny": ActionKind.EDIT}.get(intent, ActionKind.NEW_ROOM)
+            choice = {"affirm": ActionKind.CONFIRM, "deny": ActionKind.EDIT}.get(intent)
         if choice is ActionKind.CONFIRM:
             self._submit(turn)
         elif choice is ActionKind.EDIT:

@@ -58,11 +58,14 @@ class ServiceOrderFlow:
 
     def start(self, turn: Turn, text: str) -> None:
         """Offer the named service, or the catalogue when none was named."""
+        place = place_or_home(turn)
         item = turn.parse().first("service_item") if turn.text else None
         if item in turn.site.service_catalogue:
             self._choose(turn, item, text)
         else:
             self._catalogue(turn, 0, text)
+        if place:
+            turn.slots["place"] = place
 
     def resume(self, turn: Turn) -> None:
         """Continue the order at its step."""
@@ -70,7 +73,7 @@ class ServiceOrderFlow:
         text = str(turn.slots.get("text", ""))
         if turn.step == ServiceStep.PICK:
             if action is not None and action.kind is ActionKind.PAGE:
-                self._catalogue(turn, int(action.arg or 0), text)
+                self._catalogue(turn, int(action.arg) if action.arg.isdigit() else 0, text)
             elif action is not None and action.kind is ActionKind.SERVICE:
                 self._choose(turn, action.arg, text)
             else:
@@ -158,7 +161,15 @@ class ServiceOrderFlow:
             if action.arg == ASAP:
                 turn.slots["time"] = ASAP
             else:
-                slot = datetime.strptime(action.arg, SLOT_FORMAT).replace(tzinfo=turn.site.zone)
+                item = turn.site.service_catalogue[str(turn.slots["item"])]
+                offered = {
+                    f"{s:{SLOT_FORMAT}}": s for s in offered_slots(turn.site, turn.now, item.lead_time_hours)
+                }
+                slot = offered.get(action.arg)
+                if slot is None:  # an old or forged button: offer today's slots again
+                    turn.say("service.slot_not_understood")
+                    self._ask_slot(turn)
+                    return
                 turn.slots["time"] = slot.isoformat()
             self._ask_confirm(turn)
             return
@@ -204,7 +215,7 @@ class ServiceOrderFlow:
             turn,
             TicketType.SERVICE_ORDER,
             description=str(turn.slots.get("text", "")) or item.name.get(turn.lang),
-            location=place_or_home(turn) or "",
+            location=str(turn.slots.get("place") or place_or_home(turn) or ""),
             category=key,
             phone=turn.resident.phone,
             preferred_time=preferred,

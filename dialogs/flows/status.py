@@ -16,7 +16,7 @@ from dialogs.staffdesk import staff_display_name
 from dialogs.tickets import status_label, type_label
 from dialogs.turn import Turn
 
-REFERENCE = re.compile(r"\b([RECSPOH])(\d{10})\b", re.I)
+REFERENCE = re.compile(r"(?<![A-Za-z0-9])([RECSPOH])(\d{10})(?!\d)", re.I)
 KIND_HINTS: dict[TicketType, re.Pattern[str]] = {
     TicketType.REPAIR: re.compile(r"修|师傅|维修|repair|fix|technician", re.I),
     TicketType.COMPLAINT: re.compile(r"投诉|complain", re.I),

@@ -46,3 +46,11 @@ def test_choosing_a_reading_continues_with_the_original_text(unsure_app: App) ->
     chat.say("楼上那个事你们管不管")
     chat.press("投诉")
     chat.expect("抱歉", "房号")
+
+
+def test_the_chosen_reading_keeps_what_was_said(unsure_app: App) -> None:
+    chat = ChatDriver(unsure_app)
+    chat.say("我家那个水管有点问题")
+    chat.press("报修")
+    chat.expect("房号")  # the description is not asked again
+    chat.expect_not("描述需要维修的问题")

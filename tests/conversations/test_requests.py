@@ -10,6 +10,7 @@ from bot.app import App, build_app
 from bot.settings import Settings
 from dialogs.clock import FakeClock
 from dialogs.domain import Priority, StaffMember, StaffRole, Ticket, TicketType
+from dialogs.messages import Action, ActionKind
 from dialogs.nlu.types import NluBackend
 from tests.harness import ChatDriver
 
@@ -176,3 +177,22 @@ def test_voice_note_gets_a_polite_explanation(app: App) -> None:
     chat.expect("无法处理")
     chat.send_photo()
     chat.expect("照片已收到", "请核对")
+
+
+def test_forged_or_stale_buttons_change_nothing(app: App) -> None:
+    chat = ChatDriver(app, user_id=2116)
+    chat.say("帮我订两桶桶装水")
+    chat.send(replace(chat._base(), action=Action(ActionKind.SLOT, "202001010900")))
+    chat.expect("没能识别时间")
+    chat.send(replace(chat._base(), action=Action(ActionKind.PAGE, "not-a-number")))
+    chat.send(replace(chat._base(), action=Action(ActionKind.STAFF_ACCEPT, "R2611279999")))
+    chat.expect("没有找到工单")
+    chat.send(replace(chat._base(), action=Action(ActionKind.DONE_CHECK, "R2611270001|yes")))
+    chat.expect("按钮已失效")
+
+
+def test_status_finds_a_reference_written_inside_chinese(app: App) -> None:
+    chat = ChatDriver(app, user_id=2117)
+    chat.say("建议小区多装几个电动车充电桩")
+    chat.say("查一下S2611270001进度")
+    chat.expect("S2611270001")
