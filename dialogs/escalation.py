@@ -90,17 +90,18 @@ class PromiseKeeper:
             elif any(s.status is PromiseStatus.AT_RISK for s in states):
                 at_risk.append(ticket.reference)
         lang = self._site.default_language
-        queues = "；".join(
+        none = self._catalog.t(lang, "common.none")
+        queues = self._catalog.t(lang, "digest.separator").join(
             f"{self._queue_name(queue)} {count}" for queue, count in sorted(by_queue.items())
         ) or self._catalog.t(lang, "digest.none")
         text = self._catalog.t(
             lang,
             "digest.text",
-            date=now.astimezone(self._site.zone).strftime("%Y-%m-%d"),
+            date=now.astimezone(self._site.zone).strftime(self._catalog.t(lang, "format.date")),
             total=sum(by_queue.values()),
             queues=queues,
-            at_risk=", ".join(at_risk) or "—",
-            overdue=", ".join(overdue) or "—",
+            at_risk=", ".join(at_risk) or none,
+            overdue=", ".join(overdue) or none,
         )
         readers = {m.telegram_id for m in staff if m.role.value in ("supervisor", "manager")}
         return [self._outgoing(chat_id, text) for chat_id in sorted(readers)]
@@ -136,7 +137,7 @@ class PromiseKeeper:
             reference=ticket.reference,
             promise=self._catalog.t(lang, f"escalation.promise.{promise}"),
             due=due.astimezone(self._site.zone).strftime(self._catalog.t(lang, "format.datetime")),
-            location=ticket.location or "—",
+            location=ticket.location or self._catalog.t(lang, "common.none"),
         )
         return self._outgoing(chat_id, text)
 

@@ -12,6 +12,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from dialogs.i18n import Catalog
+
 _PATTERNS: tuple[re.Pattern[str], ...] = (
     # 3栋2单元502 / 5号楼1单元301 / B座1203 / 7幢602室 / 3栋502
     re.compile(
@@ -49,13 +51,10 @@ class RoomAddress:
         parts = [self.building, self.unit, self.room] if self.unit else [self.building, self.room]
         return "-".join(parts)
 
-    def label(self, lang: str) -> str:
-        """How the room is shown back to the resident."""
-        if lang == "en":
-            unit = f" unit {self.unit}" if self.unit else ""
-            return f"building {self.building}{unit} room {self.room}"
-        unit = f"{self.unit}单元" if self.unit else ""
-        return f"{self.building}栋{unit}{self.room}"
+    def label(self, catalog: Catalog, lang: str) -> str:
+        """How the room is shown back to the resident (wording from the message catalogue)."""
+        key = "room.with_unit" if self.unit else "room.without_unit"
+        return catalog.t(lang, key, building=self.building, unit=self.unit, room=self.room)
 
 
 def _squash(text: str) -> str:

@@ -438,8 +438,9 @@ class StaffDesk:
             category = t(lang, f"staff.class.{ticket.details.get('complaint_class', 'service')}")
         elif ticket.type is TicketType.EMERGENCY:
             category = t(lang, f"staff.hazard.{ticket.details.get('hazard', 'urgent')}")
-        queue = site.queues[ticket.queue].name.get(lang) if ticket.queue in site.queues else "—"
-        phone = ticket.phone or "—"
+        none = t(lang, "common.none")
+        queue = site.queues[ticket.queue].name.get(lang) if ticket.queue in site.queues else none
+        phone = ticket.phone or none
         anonymous = ticket.details.get("anonymous") == "true"
         if anonymous:
             phone = t(lang, "staff.anonymous")
@@ -454,13 +455,13 @@ class StaffDesk:
                 reference=ticket.reference,
                 status=t(lang, f"status.{ticket.status.value}"),
             ),
-            t(lang, "staff.card_category", category=category or "—", queue=queue),
-            t(lang, "staff.card_place", location=ticket.location or "—", phone=phone),
+            t(lang, "staff.card_category", category=category or none, queue=queue),
+            t(lang, "staff.card_place", location=ticket.location or none, phone=phone),
             t(lang, "staff.card_text", text=ticket.description),
             t(
                 lang,
                 "staff.card_promise",
-                time=promise.astimezone(site.zone).strftime(t(lang, "format.datetime")) if promise else "—",
+                time=promise.astimezone(site.zone).strftime(t(lang, "format.datetime")) if promise else none,
             ),
             t(lang, "staff.card_assignee", name=assignee.name if assignee else t(lang, "staff.nobody")),
         ]

@@ -89,7 +89,7 @@ class EmergencyFlow:
         address = room_from_text(turn)
         if address is not None and building_exists(address, turn.site.buildings):
             link_household(turn, address)
-            return address.label(turn.lang)
+            return address.label(turn.catalog, turn.lang)
         area = common_area(turn.text, turn.site.common_area_keywords)
         building = building_in(turn.text) or self._home_building(turn)
         if area and building:

@@ -39,7 +39,7 @@ def home_label(turn: Turn) -> str | None:
     household = turn.uow.households.get(household_id=turn.resident.household_id)
     if household is None:
         return None
-    return address_from_key(household.room, household.building, household.unit).label(turn.lang)
+    return address_from_key(household.room, household.building, household.unit).label(turn.catalog, turn.lang)
 
 
 def named_place(turn: Turn) -> str | None:
@@ -50,7 +50,7 @@ def named_place(turn: Turn) -> str | None:
     address = room_from_text(turn)
     if address is not None and building_exists(address, turn.site.buildings):
         link_household(turn, address)
-        return address.label(turn.lang)
+        return address.label(turn.catalog, turn.lang)
     area = common_area(turn.text, turn.site.common_area_keywords)
     return turn.t("repair.common_area", area=area) if area else None
 
@@ -75,7 +75,7 @@ def answered_place(turn: Turn) -> str | None:
         return pin
     address = room_from_text(turn)
     if address is not None and building_exists(address, turn.site.buildings):
-        return address.label(turn.lang)
+        return address.label(turn.catalog, turn.lang)
     if len(turn.text) >= 2:
         return turn.text
     return None

@@ -111,7 +111,7 @@ class RepairFlow:
             address = room_from_text(turn)
             if address is not None and building_exists(address, turn.site.buildings):
                 slots["household_id"] = link_household(turn, address)
-                slots["location"] = address.label(turn.lang)
+                slots["location"] = address.label(turn.catalog, turn.lang)
             elif first and (area := common_area(turn.text, turn.site.common_area_keywords)):
                 slots["location"] = turn.t("repair.common_area", area=area)
                 slots["common_area"] = True
@@ -155,7 +155,7 @@ class RepairFlow:
                     turn.say("onboarding.unknown_building", building=address.building)
                     return False
                 slots["household_id"] = link_household(turn, address)
-                slots["location"] = address.label(turn.lang)
+                slots["location"] = address.label(turn.catalog, turn.lang)
                 return True
             if len(turn.text) >= 2:
                 slots["location"] = turn.text

@@ -66,7 +66,7 @@ class StatusFlow:
                     type=type_label(turn, ticket.type),
                     status=status_label(turn, ticket.status),
                     who=who or turn.t("status.unassigned"),
-                    promise=turn.format_time(promise) if promise else "—",
+                    promise=turn.format_time(promise) if promise else turn.t("common.none"),
                 )
             )
         turn.say_text("\n".join(lines))
