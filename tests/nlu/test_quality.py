@@ -14,9 +14,9 @@ from dialogs.nlu.builtin import BuiltinNlu
 from dialogs.nlu.evaluate import EvalItem, evaluate, load_eval_items, texts_of
 from tests.nlu.conftest import EXTERNAL_EVAL, NOW
 
-HELD_OUT_MACRO_F1_FLOOR = 0.92  # measured 0.949 on the 20% split
+HELD_OUT_MACRO_F1_FLOOR = 0.92  # measured 0.953 on the 20% split
 EXTERNAL_MACRO_F1_TARGET = 0.90  # the product target; not reached yet with the current data
-EXTERNAL_MACRO_F1_FLOOR = 0.82  # measured 0.849; guards against regressions meanwhile
+EXTERNAL_MACRO_F1_FLOOR = 0.84  # measured 0.869; guards against regressions meanwhile
 EMERGENCY_RECALL_FLOOR = 0.98
 
 
