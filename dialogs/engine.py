@@ -38,6 +38,7 @@ from dialogs.nlu.types import Intent, NluBackend
 from dialogs.ports import UnitOfWork, UnitOfWorkFactory
 from dialogs.site import SiteConfig
 from dialogs.staffdesk import STAFF_KINDS, StaffDesk
+from dialogs.text import MAX_TEXT, clean
 from dialogs.tickets import describe_for_list
 from dialogs.turn import Turn
 
@@ -111,6 +112,7 @@ class Engine:
 
     def handle(self, message: IncomingMessage) -> list[Outgoing]:
         """Process one message; the replies are already in the outbox when this returns."""
+        message = replace(message, text=clean(message.text))
         with self._uow_factory() as uow:
             now = self._clock.now()
             turn = self._open_turn(uow, message, now)
@@ -184,6 +186,9 @@ class Engine:
             return
         if not message.is_private:
             return  # in groups the bot only serves its buttons; residents talk to it privately
+        if len(turn.text) > MAX_TEXT:
+            turn.say("common.too_long", limit=MAX_TEXT)  # the open question, if any, stays open
+            return
         if turn.flow == FlowName.STAFF and turn.text != "/cancel":
             self._desk.resume(turn)  # staff typing for a resident: never read as the resident's words
             return

@@ -60,3 +60,18 @@ def test_unknown_command_and_media_without_context(app: App) -> None:
     chat.expect("没有这个命令")
     chat.send_photo()
     chat.expect("请用文字告诉我")
+
+
+def test_hostile_input_gets_polite_answers(app: App) -> None:
+    chat = ChatDriver(app, user_id=1105)
+    chat.say("x" * 5000)
+    chat.expect("消息太长")
+    chat.say("\x00\x07'; DROP TABLE tickets; --")
+    assert chat.last  # answered (clarified or out of scope), never a crash
+    chat.say("<b>3栋2单元502</b> 厨房漏水 *急*")
+    chat.expect("联系电话")  # understood as a repair at 3栋2单元502; markup is just text
+    chat.say("🙂🙂🙂")
+    assert chat.last
+    with app.uow_factory() as uow:
+        resident = uow.residents.find(channel="console", external_id=1105)
+        assert resident is not None
