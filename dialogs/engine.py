@@ -112,7 +112,7 @@ class Engine:
 
     def handle(self, message: IncomingMessage) -> list[Outgoing]:
         """Process one message; the replies are already in the outbox when this returns."""
-        message = replace(message, text=clean(message.text))
+        message = replace(message, text=clean(message.text), first_name=clean(message.first_name))
         with self._uow_factory() as uow:
             now = self._clock.now()
             turn = self._open_turn(uow, message, now)
