@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.storage.conftest import db_url, postgres_database_url, postgres_url, sqlite_url
+from tests.storage.conftest import db_url, engine, postgres_database_url, postgres_url, sqlite_url, uow
 
-__all__ = ["db_url", "postgres_database_url", "postgres_url", "sqlite_url"]
+__all__ = ["db_url", "engine", "postgres_database_url", "postgres_url", "sqlite_url", "uow"]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -20,19 +18,6 @@ from tests.harness import CollectingTransport
 
 T0 = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 GROUP = -100500
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def uow(engine: Engine) -> SqlUnitOfWorkFactory:
-    return SqlUnitOfWorkFactory(engine)
 
 
 def keyed(text: str, key: str | None = "ticket:R2611280001", chat_id: int = GROUP) -> Outgoing:

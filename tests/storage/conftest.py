@@ -19,9 +19,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
+
+from storage.database import make_engine, upgrade
+from storage.uow import SqlUnitOfWorkFactory
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
@@ -106,3 +109,18 @@ def sqlite_url(tmp_path: Path) -> str:
 def db_url(request: pytest.FixtureRequest) -> str:
     """An empty database of each supported kind: the test runs once per database."""
     return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """A migrated, empty database on the `db_url` under test."""
+    migrated = make_engine(db_url)
+    upgrade(migrated)
+    yield migrated
+    migrated.dispose()
+
+
+@pytest.fixture
+def uow(engine: Engine) -> SqlUnitOfWorkFactory:
+    """Units of work on that database."""
+    return SqlUnitOfWorkFactory(engine)

@@ -4,31 +4,13 @@ queue, and schedule marks that exactly one of several racing workers claims."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from sqlalchemy.engine import Engine
-
 from dialogs.domain import Resident, StaffMember, StaffRole, Ticket, TicketStatus, TicketType
-from storage.database import make_engine, upgrade
 from storage.uow import SqlUnitOfWorkFactory
 
 T0 = datetime(2026, 11, 27, 1, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def uow(engine: Engine) -> SqlUnitOfWorkFactory:
-    return SqlUnitOfWorkFactory(engine)
 
 
 def test_queue_assignee_shift_and_active_tickets(uow: SqlUnitOfWorkFactory) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -36,20 +36,6 @@ from storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 
 T0 = datetime(2026, 11, 27, 1, 30, tzinfo=UTC)
 BEIJING = timezone(timedelta(hours=8))
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """A migrated, empty database."""
-    engine = make_engine(db_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def uow(engine: Engine) -> SqlUnitOfWorkFactory:
-    return SqlUnitOfWorkFactory(engine)
 
 
 def _resident(uow: SqlUnitOfWorkFactory, external_id: int = 1001) -> Resident:
