@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from dialogs.messages import Outgoing
@@ -68,12 +69,29 @@ class SqlOutboxRepository:
         if limit <= 0:
             return []
         table = table_of(OutboxRow)
+        # A chat's message waits while an older one to the same chat is held back (postponed after a 429)
+        # or in flight with another sender: replies arrive in the order they were written.
+        older = aliased(OutboxRow)
+        held_back = (
+            select(col(older.id))
+            .where(
+                older.channel == OutboxRow.channel,
+                older.chat_id == OutboxRow.chat_id,
+                col(older.id) < col(OutboxRow.id),
+                or_(
+                    and_(col(older.status) == OutboxStatus.PENDING, col(older.available_at) > now),
+                    and_(col(older.status) == OutboxStatus.SENDING, col(older.lease_until) > now),
+                ),
+            )
+            .exists()
+        )
         due = select(col(OutboxRow.id)).where(
             OutboxRow.channel == channel,
             or_(
                 and_(col(OutboxRow.status) == OutboxStatus.PENDING, col(OutboxRow.available_at) <= now),
                 and_(col(OutboxRow.status) == OutboxStatus.SENDING, col(OutboxRow.lease_until) <= now),
             ),
+            ~held_back,
         )
         due = due.order_by(col(OutboxRow.id)).limit(limit)
         chosen: Any

@@ -77,3 +77,32 @@ def test_schedule_marks_are_claimed_once_per_occurrence(uow: SqlUnitOfWorkFactor
     for thread in threads:
         thread.join()
     assert sorted(results) == [False, False, False, True]
+
+
+def test_outbox_keeps_a_chats_order_behind_a_postponed_message(uow: SqlUnitOfWorkFactory) -> None:
+    from dialogs.messages import ChannelName, Outgoing, Reply
+
+    def message(chat_id: int, text: str) -> Outgoing:
+        return Outgoing(channel=ChannelName.TELEGRAM, chat_id=chat_id, reply=Reply(text))
+
+    with uow() as work:
+        first = work.outbox.enqueue(message=message(1, "first"), now=T0)
+        work.outbox.enqueue(message=message(1, "second"), now=T0)
+        work.outbox.enqueue(message=message(2, "other chat"), now=T0)
+        work.commit()
+    with uow() as work:
+        claimed = work.outbox.claim(channel="telegram", now=T0, limit=1)
+        assert [c.id for c in claimed] == [first]
+        work.outbox.mark_failed(message_id=first, now=T0, error="429", retry_at=T0 + timedelta(seconds=30))
+        work.commit()
+    with uow() as work:
+        claimed = work.outbox.claim(channel="telegram", now=T0, limit=10)
+        assert [c.message.reply.text for c in claimed] == ["other chat"]  # "second" waits behind "first"
+        work.outbox.mark_sent(message_id=claimed[0].id, now=T0)
+        work.commit()
+    with uow() as work:
+        later = [
+            c.message.reply.text
+            for c in work.outbox.claim(channel="telegram", now=T0 + timedelta(minutes=1), limit=10)
+        ]
+    assert later == ["first", "second"]

@@ -400,12 +400,18 @@ class TestStorage:
         with uow() as work:
             assert work.outbox.claim(channel="telegram", now=T0 - timedelta(seconds=1), limit=10) == []
             first = work.outbox.claim(channel="telegram", now=T0, limit=3, lease_seconds=3600)
+            # the chat's older messages are in flight: the rest wait, so the chat's order is kept
+            assert work.outbox.claim(channel="telegram", now=T0, limit=10, lease_seconds=3600) == []
+            for claimed in first:
+                work.outbox.mark_sent(message_id=claimed.id, now=T0)
             second = work.outbox.claim(channel="telegram", now=T0, limit=10, lease_seconds=3600)
             work.commit()
         assert [c.id for c in first] == ids[:3]
         assert [c.id for c in second] == ids[3:]  # claimed rows are leased, not handed out again
         assert [c.message.reply.text for c in second] == ["m3", "m4"]
         with uow() as work:
+            for claimed in second:
+                work.outbox.mark_sent(message_id=claimed.id, now=T0)
             assert [
                 c.id for c in work.outbox.claim(channel="telegram", now=T0 + timedelta(minutes=5), limit=1)
             ] == [future]
@@ -454,15 +460,22 @@ class TestStorage:
         lock = threading.Lock()
 
         def drain() -> None:
-            while True:
+            for _ in range(10_000):  # bounded: a chat's rows wait only while an older one is in flight
+                with lock:
+                    if sum(len(batch) for batch in claims) >= len(ids):
+                        return
                 with uow() as work:
                     batch = [c.id for c in work.outbox.claim(channel="telegram", now=T0, limit=7)]
                     work.commit()
                 if not batch:
-                    return
+                    continue
                 assert batch == sorted(batch)
                 with lock:
                     claims.append(batch)
+                with uow() as work:  # delivered: the chats' next messages become claimable
+                    for message_id in batch:
+                        work.outbox.mark_sent(message_id=message_id, now=T0)
+                    work.commit()
 
         _in_threads(3, drain)
         claimed = [message_id for batch in claims for message_id in batch]
