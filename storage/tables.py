@@ -187,7 +187,11 @@ class OutboxRow(TableBase, table=True):
     """An outgoing message; `payload` is the serialised `Reply` and key (see `storage.codec`)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_channel_status_available_at", "channel", "status", "available_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_channel_status_available_at", "channel", "status", "available_at"),
+        # the per-chat order check looks for older unsent rows of the same chat
+        sa.Index("ix_outbox_channel_chat_id_status", "channel", "chat_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
