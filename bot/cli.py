@@ -14,10 +14,12 @@ from dataclasses import replace
 import click
 
 from bot import logs
-from bot.app import App, build_app
+from bot.app import App, build_app, load_site_for
 from bot.nlu_cli import nlu
 from bot.settings import Settings, SettingsError
 from dialogs.domain import StaffMember, StaffRole
+from dialogs.household import HouseholdFile
+from dialogs.i18n import Catalog
 from dialogs.site import SiteConfigError
 from storage.database import make_engine, upgrade
 from storage.uow import SqlUnitOfWorkFactory
@@ -167,6 +169,24 @@ def staff_list() -> None:
         skills = ",".join(member.skills) or "-"
         state = "active" if member.active else "inactive"
         click.echo(f"{member.telegram_id}\t{member.name}\t{member.role.value}\t{skills}\t{state}")
+
+
+@cli.group()
+def household() -> None:
+    """The household file (一户一档)."""
+
+
+@household.command("show")
+@click.argument("room")
+def household_show(room: str) -> None:
+    """Print everything about one household in time order, e.g. `frontdesk household show 3栋2单元502`."""
+    settings = _settings()
+    try:
+        site = load_site_for(settings)
+    except SiteConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with _database(settings) as uow_factory, uow_factory() as uow:
+        click.echo(HouseholdFile(site=site, catalog=Catalog.load()).render(uow, room))
 
 
 @cli.group()

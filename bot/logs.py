@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
-PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+from dialogs.phones import mask_phones_in
+
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
 def mask(text: str) -> str:
     """Hide the middle digits of Chinese mobile numbers."""
-    return PHONE.sub(r"\1****\2", text)
+    return mask_phones_in(text)
 
 
 class JsonFormatter(logging.Formatter):

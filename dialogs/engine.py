@@ -32,6 +32,7 @@ from dialogs.flows.repair import RepairFlow
 from dialogs.flows.service_order import ServiceOrderFlow
 from dialogs.flows.status import StatusFlow
 from dialogs.flows.suggestion import SuggestionFlow
+from dialogs.household import HouseholdFile
 from dialogs.i18n import Catalog, normalize_language
 from dialogs.messages import ActionKind, AttachmentKind, IncomingMessage, Outgoing
 from dialogs.nlu.types import Intent, NluBackend
@@ -83,6 +84,7 @@ class Engine:
     ) -> None:
         self._staff_chat_id = staff_chat_id
         self._desk = StaffDesk()
+        self._household_file = HouseholdFile(site=site, catalog=catalog)
         self._uow_factory = uow_factory
         self._clock = clock
         self._nlu = nlu
@@ -354,6 +356,8 @@ class Engine:
             self._list_tickets(turn)
         elif command in ("/onshift", "/offshift"):
             self._shift(turn, on=command == "/onshift")
+        elif command == "/household":
+            self._show_household(turn, argument)
         elif command == "/lang":
             if argument.strip():
                 self._set_language(turn, argument.strip())
@@ -378,6 +382,17 @@ class Engine:
             return
         turn.uow.staff.save(member=replace(member, on_shift=on))
         turn.say_text(self._catalog.t(lang, "staff.on_shift" if on else "staff.off_shift"))
+
+    def _show_household(self, turn: Turn, room: str) -> None:
+        """Staff read a household's file (一户一档); residents may not."""
+        member = turn.uow.staff.find(telegram_id=turn.message.user_id)
+        lang = self._site.default_language
+        if member is None or not member.active:
+            turn.say_text(self._catalog.t(lang, "staff.not_staff"))
+        elif not room.strip():
+            turn.say_text(self._catalog.t(lang, "household.usage"))
+        else:
+            turn.say_text(self._household_file.render(turn.uow, room))
 
     def _cancel(self, turn: Turn) -> None:
         if turn.flow is None or turn.flow == FlowName.CLARIFY:

@@ -7,7 +7,11 @@ only (national format for China, E.164 digits otherwise) so the same phone alway
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
+
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
 def normalize_phone(raw: str, region: str = "CN") -> str | None:
@@ -37,3 +41,8 @@ def mask_phone(phone: str) -> str:
     if len(phone) < 7:
         return "*" * len(phone)
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def mask_phones_in(text: str) -> str:
+    """Free text with every Chinese mobile number masked (for staff groups and logs)."""
+    return _MOBILE.sub(r"\1****\2", text)

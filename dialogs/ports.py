@@ -46,6 +46,10 @@ class HouseholdRepository(Protocol):
 
     def get_or_create(self, *, room: str, building: str = "", unit: str = "") -> Household: ...
 
+    def find(self, *, room: str) -> Household | None:
+        """The household with this room key (see `dialogs.rooms.RoomAddress.key`)."""
+        ...
+
 
 class ResidentRepository(Protocol):
     """Residents and their channel identities."""
@@ -53,6 +57,8 @@ class ResidentRepository(Protocol):
     def get(self, *, resident_id: int) -> Resident | None: ...
 
     def find(self, *, channel: str, external_id: int) -> Resident | None: ...
+
+    def list_for_household(self, *, household_id: int) -> Sequence[Resident]: ...
 
     def save(self, *, resident: Resident) -> Resident:
         """Insert (id None) or update; returns the stored record with its id."""
@@ -83,6 +89,10 @@ class TicketRepository(Protocol):
     def get(self, *, reference: str) -> Ticket | None: ...
 
     def list_for_resident(self, *, resident_id: int, limit: int = 20) -> Sequence[Ticket]: ...
+
+    def list_for_household(self, *, household_id: int) -> Sequence[Ticket]:
+        """Every ticket filed under the household, oldest first (the household file, 一户一档)."""
+        ...
 
     def list_active(self, *, queue: str | None = None) -> Sequence[Ticket]:
         """Tickets someone still has to act on (open, accepted, waiting), oldest first."""

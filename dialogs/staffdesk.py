@@ -28,7 +28,7 @@ from dialogs.events import record, resident_actor
 from dialogs.flows.base import FlowName
 from dialogs.messages import Action, ActionKind, Button
 from dialogs.permissions import StaffAction, allowed
-from dialogs.phones import mask_phone
+from dialogs.phones import mask_phone, mask_phones_in
 from dialogs.promises import promised_by
 from dialogs.routing import choose_assignee, queue_for, serves
 from dialogs.turn import Turn
@@ -457,7 +457,11 @@ class StaffDesk:
             ),
             t(lang, "staff.card_category", category=category or none, queue=queue),
             t(lang, "staff.card_place", location=ticket.location or none, phone=phone),
-            t(lang, "staff.card_text", text=ticket.description),
+            t(
+                lang,
+                "staff.card_text",
+                text=ticket.description if private else mask_phones_in(ticket.description),
+            ),
             t(
                 lang,
                 "staff.card_promise",

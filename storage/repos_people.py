@@ -69,6 +69,10 @@ class SqlHouseholdRepository:
         row = self._session.exec(select(HouseholdRow).where(HouseholdRow.room == room)).one()
         return _household(row)
 
+    def find(self, *, room: str) -> Household | None:
+        row = self._session.exec(select(HouseholdRow).where(HouseholdRow.room == room)).one_or_none()
+        return None if row is None else _household(row)
+
 
 class SqlResidentRepository:
     """Residents and their channel identities."""
@@ -86,6 +90,12 @@ class SqlResidentRepository:
         )
         row = self._session.exec(statement).one_or_none()
         return None if row is None else _resident(row)
+
+    def list_for_household(self, *, household_id: int) -> Sequence[Resident]:
+        statement = (
+            select(ResidentRow).where(ResidentRow.household_id == household_id).order_by(col(ResidentRow.id))
+        )
+        return [_resident(row) for row in self._session.exec(statement)]
 
     def save(self, *, resident: Resident) -> Resident:
         """Insert (id None) or update; an id that is not stored is an error, not an implicit insert."""

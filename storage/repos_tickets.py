@@ -113,6 +113,15 @@ class SqlTicketRepository:
         statement = statement.order_by(col(TicketRow.created_at), col(TicketRow.id))
         return [_ticket(row) for row in self._session.exec(statement)]
 
+    def list_for_household(self, *, household_id: int) -> Sequence[Ticket]:
+        """Every ticket filed under the household, oldest first."""
+        statement = (
+            select(TicketRow)
+            .where(TicketRow.household_id == household_id)
+            .order_by(col(TicketRow.created_at), col(TicketRow.id))
+        )
+        return [_ticket(row) for row in self._session.exec(statement)]
+
     def list_for_resident(self, *, resident_id: int, limit: int = 20) -> Sequence[Ticket]:
         """The resident's tickets, newest first (what "my requests" shows)."""
         statement = (

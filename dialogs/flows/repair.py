@@ -121,6 +121,8 @@ class RepairFlow:
         phone = parse.first("phone")
         if "phone" not in slots and phone:
             slots["phone"] = phone
+            if turn.resident.phone is None:
+                turn.update_resident(phone=phone)  # the household file keeps the number for next time
         when = parse.first("datetime")
         if "time" not in slots and when:
             parsed = turn.local_time(when)

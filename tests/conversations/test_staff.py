@@ -187,3 +187,18 @@ def test_round_robin_assigns_in_turn_and_shift_matters(
     third = chat.text().split("单号 ")[1][:11]
     assert "乙" in desk.card(third).text
     app.close()
+
+
+def test_household_file_for_staff_only(staffed: App) -> None:
+    chat = ChatDriver(staffed)
+    desk = Desk(chat, GROUP)
+    reference = report_leak(chat)
+    desk.press(PLUMBER, "接单")
+    chat.say("/household 3栋2单元502")
+    chat.expect("只供登记的工作人员")  # residents cannot read household files
+    desk.say(SUPERVISOR, "/household 3-2-502")
+    text = desk.last_text(SUPERVISOR)
+    assert "【一户一档】3栋2单元502" in text and "138****5678" in text and "13812345678" not in text
+    assert reference in text and text.index("登记") < text.index("派给") or "王建国" in text
+    desk.say(SUPERVISOR, "/household 9栋9单元909")
+    assert "没有找到" in desk.last_text(SUPERVISOR)

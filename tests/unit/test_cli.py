@@ -100,6 +100,8 @@ def test_staff_registry_and_migrations(env: dict[str, str]) -> None:
         ["staff", "set-skills"],
         ["db"],
         ["db", "upgrade"],
+        ["household"],
+        ["household", "show"],
         ["nlu"],
     ],
 )
@@ -131,3 +133,11 @@ def test_console_plays_every_role(env: dict[str, str]) -> None:
     assert out.index("没有权限") < out.index("已由王师傅受理")
     assert "[→10001] 您的工单 R2611270001 已由王师傅受理" in out
     assert "[staff] (updated) 【报修 R2611270001】已受理" in out
+
+
+def test_household_show(env: dict[str, str]) -> None:
+    script = ["3栋2单元502厨房水管漏水了，明天下午三点来修吧，电话13812345678", "1", "1"]
+    assert run(["chat", "--user-id", "77"], env, stdin="\n".join(script) + "\n").returncode == 0
+    shown = run(["household", "show", "3栋2单元502"], env)
+    assert shown.returncode == 0, shown.stderr
+    assert "【一户一档】3栋2单元502" in shown.stdout and "R2611" in shown.stdout and "138****5678" in shown.stdout
