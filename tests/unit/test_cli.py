@@ -140,4 +140,8 @@ def test_household_show(env: dict[str, str]) -> None:
     assert run(["chat", "--user-id", "77"], env, stdin="\n".join(script) + "\n").returncode == 0
     shown = run(["household", "show", "3栋2单元502"], env)
     assert shown.returncode == 0, shown.stderr
-    assert "【一户一档】3栋2单元502" in shown.stdout and "R2611" in shown.stdout and "138****5678" in shown.stdout
+    assert (
+        "【一户一档】3栋2单元502" in shown.stdout
+        and "R2611" in shown.stdout
+        and "138****5678" in shown.stdout
+    )
