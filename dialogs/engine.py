@@ -147,7 +147,7 @@ class Engine:
     def _open_turn(self, uow: UnitOfWork, message: IncomingMessage, now: datetime) -> Turn:
         resident = uow.residents.find(channel=message.channel.value, external_id=message.user_id)
         if resident is None:
-            resident = uow.residents.save(
+            resident = uow.residents.find_or_create(
                 resident=Resident(
                     id=None,
                     channel=message.channel.value,

@@ -58,6 +58,10 @@ class ResidentRepository(Protocol):
 
     def find(self, *, channel: str, external_id: int) -> Resident | None: ...
 
+    def find_or_create(self, *, resident: Resident) -> Resident:
+        """The stored resident with `resident`'s channel identity, inserting it when new (race-safe)."""
+        ...
+
     def list_for_household(self, *, household_id: int) -> Sequence[Resident]: ...
 
     def save(self, *, resident: Resident) -> Resident:

@@ -91,6 +91,31 @@ class SqlResidentRepository:
         row = self._session.exec(statement).one_or_none()
         return None if row is None else _resident(row)
 
+    def find_or_create(self, *, resident: Resident) -> Resident:
+        """The resident with this channel identity, inserting `resident` if there is none yet.
+
+        One `INSERT … ON CONFLICT DO NOTHING`, so two updates of a new person handled at once (a private
+        message and a button in the staff group) do not fail on the unique identity.
+        """
+        values = {
+            "channel": resident.channel,
+            "external_id": resident.external_id,
+            "display_name": resident.display_name,
+            "phone": resident.phone,
+            "language": resident.language,
+            "household_id": resident.household_id,
+            "created_at": resident.created_at,
+        }
+        statement = (
+            upsert_insert(self._session, table_of(ResidentRow))
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        )
+        self._session.exec(statement)
+        found = self.find(channel=resident.channel, external_id=resident.external_id)
+        assert found is not None
+        return found
+
     def list_for_household(self, *, household_id: int) -> Sequence[Resident]:
         statement = (
             select(ResidentRow).where(ResidentRow.household_id == household_id).order_by(col(ResidentRow.id))

@@ -199,6 +199,6 @@ def test_household_file_for_staff_only(staffed: App) -> None:
     desk.say(SUPERVISOR, "/household 3-2-502")
     text = desk.last_text(SUPERVISOR)
     assert "【一户一档】3栋2单元502" in text and "138****5678" in text and "13812345678" not in text
-    assert reference in text and text.index("登记") < text.index("派给") or "王建国" in text
+    assert (reference in text and text.index("登记") < text.index("派给")) or "王建国" in text
     desk.say(SUPERVISOR, "/household 9栋9单元909")
     assert "没有找到" in desk.last_text(SUPERVISOR)

@@ -106,3 +106,26 @@ def test_outbox_keeps_a_chats_order_behind_a_postponed_message(uow: SqlUnitOfWor
             for c in work.outbox.claim(channel="telegram", now=T0 + timedelta(minutes=1), limit=10)
         ]
     assert later == ["first", "second"]
+
+
+def test_a_new_resident_seen_twice_at_once_is_stored_once(uow: SqlUnitOfWorkFactory) -> None:
+    ids: list[int | None] = []
+    barrier = threading.Barrier(3)
+
+    def arrive() -> None:
+        with uow() as work:
+            barrier.wait()
+            resident = work.residents.find_or_create(
+                resident=Resident(
+                    id=None, channel="telegram", external_id=4242, display_name="新住户", created_at=T0
+                )
+            )
+            work.commit()
+            ids.append(resident.id)
+
+    threads = [threading.Thread(target=arrive) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(ids) == 3 and len(set(ids)) == 1 and ids[0] is not None
