@@ -43,6 +43,18 @@ def _staff(row: StaffRow) -> StaffMember:
     )
 
 
+def _resident_fields(resident: Resident) -> dict[str, object]:
+    return {
+        "channel": resident.channel,
+        "external_id": resident.external_id,
+        "display_name": resident.display_name,
+        "phone": resident.phone,
+        "language": resident.language,
+        "household_id": resident.household_id,
+        "created_at": resident.created_at,
+    }
+
+
 class SqlHouseholdRepository:
     """Households, keyed by their room label."""
 
@@ -97,18 +109,9 @@ class SqlResidentRepository:
         One `INSERT … ON CONFLICT DO NOTHING`, so two updates of a new person handled at once (a private
         message and a button in the staff group) do not fail on the unique identity.
         """
-        values = {
-            "channel": resident.channel,
-            "external_id": resident.external_id,
-            "display_name": resident.display_name,
-            "phone": resident.phone,
-            "language": resident.language,
-            "household_id": resident.household_id,
-            "created_at": resident.created_at,
-        }
         statement = (
             upsert_insert(self._session, table_of(ResidentRow))
-            .values(**values)
+            .values(**_resident_fields(resident))
             .on_conflict_do_nothing(index_elements=["channel", "external_id"])
         )
         self._session.exec(statement)
@@ -124,16 +127,7 @@ class SqlResidentRepository:
 
     def save(self, *, resident: Resident) -> Resident:
         """Insert (id None) or update; an id that is not stored is an error, not an implicit insert."""
-        fields = {
-            "channel": resident.channel,
-            "external_id": resident.external_id,
-            "display_name": resident.display_name,
-            "phone": resident.phone,
-            "language": resident.language,
-            "household_id": resident.household_id,
-            "created_at": resident.created_at,
-        }
-        row = stored(self._session, ResidentRow, resident.id, fields)
+        row = stored(self._session, ResidentRow, resident.id, _resident_fields(resident))
         return _resident(row)
 
 
