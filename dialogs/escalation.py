@@ -3,7 +3,8 @@
 Run on every scheduler tick. For each active ticket the promise clock (`dialogs.sla`) says how much of each
 promised time is used; the level it has reached decides who hears about it — 1 the assignee (or the queue,
 when nobody has the ticket yet), 2 the queue's supervisors, 3 the managers. Each level is sent once per
-promise: it is recorded as an `escalated` event on the ticket, which is also how the ticket shows it.
+promise: it is recorded as an `escalated` event on the ticket, which is also how the ticket shows it, and
+claimed as a schedule mark, so two workers ticking at once never both send it.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ class PromiseKeeper:
                 for step in range(1, int(level) + 1):
                     if (state.kind.value, step) in sent:
                         continue
+                    mark = f"escalation:{ticket.reference}:{state.kind.value}:{step}"
+                    if not uow.schedule_marks.claim(name=mark, due_at=state.due_at):
+                        continue  # another worker's tick is sending this one
                     recipients = self._recipients(ticket, staff, Escalation(step))
                     messages += [
                         self._message(chat_id, ticket, state.kind.value, Escalation(step), state.due_at)

@@ -3,6 +3,7 @@ manager when it slips badly, each once, recorded on the ticket; and the daily di
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -99,3 +100,29 @@ def test_daily_digest_once_a_day(staffed: App, clock: FakeClock) -> None:
     assert "每日汇总" in desk.last_text(SUPERVISOR) and "每日汇总" in desk.last_text(MANAGER)
     clock.advance(timedelta(hours=23))  # Saturday 09:00, past the 08:00 digest time
     assert ticker.tick() == 2
+
+
+def test_two_workers_ticking_at_once_escalate_once(staffed: App, clock: FakeClock) -> None:
+    chat = ChatDriver(staffed)
+    chat.say("3栋2单元502卫生间下水道堵了，明天上午十点来，电话13812345678")
+    chat.press("跳过")
+    chat.press("确认")
+    reference = chat.text().split("单号 ")[1][:11]
+    clock.advance(timedelta(hours=2))  # every level is due at once
+    tickers = [staffed.ticker(ChannelName.CONSOLE), staffed.ticker(ChannelName.CONSOLE)]
+    barrier = threading.Barrier(2)
+
+    def work(index: int) -> None:
+        barrier.wait()
+        tickers[index].tick()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with staffed.uow_factory() as uow:
+        ticket = uow.tickets.get(reference=reference)
+        assert ticket is not None and ticket.id is not None
+        events = [e for e in uow.tickets.events(ticket_id=ticket.id) if e.kind is EventKind.ESCALATED]
+    assert sorted(e.data["level"] for e in events) == [1, 2, 3]
