@@ -18,6 +18,7 @@ from typing import TextIO
 from bot.app import App
 from bot.outbox import Delivered, DeliveryResult, OutboxSender
 from dialogs.messages import (
+    ALERT,
     Attachment,
     AttachmentKind,
     Button,
@@ -142,7 +143,9 @@ class ConsoleSession:
         message = self.to_message(line)
         if message is None:
             return
-        self.app.engine.handle(message)
+        for reply in self.app.engine.handle(message):
+            if reply.audience == ALERT:  # a pop-up on Telegram; printed here
+                self.transport.out.write(f"(!) {reply.reply.text}\n")
         self.ticker.tick()
         await self.sender.flush()
 

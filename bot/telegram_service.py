@@ -17,7 +17,7 @@ from bot.scheduler import start_ticker
 from bot.telegram.ratelimit import TelegramRateLimiter
 from bot.telegram.runner import build_dispatcher, run_polling
 from bot.telegram.transport import TelegramTransport
-from dialogs.messages import ChannelName, IncomingMessage
+from dialogs.messages import ALERT, ChannelName, IncomingMessage
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +40,12 @@ async def serve_telegram(app: App, bot: Bot, *, stop: asyncio.Event | None = Non
         on_blocked=lambda chat_id: log.warning("resident blocked the bot", extra={"chat_id": chat_id}),
     )
 
-    async def on_message(message: IncomingMessage) -> None:
+    async def on_message(message: IncomingMessage) -> str | None:
         # The engine's NLU and database work is blocking: it runs in a worker thread so polling, callback
         # answers and the sender keep going; the per-chat lock around this handler keeps each chat in order.
-        await asyncio.to_thread(app.engine.handle, message)
+        replies = await asyncio.to_thread(app.engine.handle, message)
         sender.wake()
+        return next((r.reply.text for r in replies if r.audience == ALERT), None)
 
     dispatcher = build_dispatcher(on_message)
     sender_stop = asyncio.Event()

@@ -34,7 +34,7 @@ from dialogs.flows.status import StatusFlow
 from dialogs.flows.suggestion import SuggestionFlow
 from dialogs.household import HouseholdFile
 from dialogs.i18n import Catalog, normalize_language
-from dialogs.messages import ActionKind, AttachmentKind, IncomingMessage, Outgoing
+from dialogs.messages import ALERT, ActionKind, AttachmentKind, IncomingMessage, Outgoing
 from dialogs.nlu.types import Intent, NluBackend
 from dialogs.ports import UnitOfWork, UnitOfWorkFactory
 from dialogs.site import SiteConfig
@@ -134,7 +134,8 @@ class Engine:
             )
             # The sender's own chat first: the resident reads the answer before staff read the card.
             for outgoing in sorted(turn.replies, key=lambda m: m.chat_id != message.chat_id):
-                uow.outbox.enqueue(message=outgoing, now=now)
+                if outgoing.audience != ALERT:  # alerts answer the button press itself (see `ALERT`)
+                    uow.outbox.enqueue(message=outgoing, now=now)
             uow.commit()
         log.info(
             "handled message",

@@ -129,6 +129,9 @@ class Reply:
         return [button for row in self.buttons for button in row]
 
 
+ALERT = "alert"  # an `Outgoing` audience: a pop-up for whoever pressed the button, not a chat message
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """A reply addressed to a chat; the unit the outbox stores and a sender delivers.

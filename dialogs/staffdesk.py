@@ -26,7 +26,7 @@ from dialogs.domain import (
 )
 from dialogs.events import record, resident_actor
 from dialogs.flows.base import FlowName
-from dialogs.messages import Action, ActionKind, Button
+from dialogs.messages import ALERT, Action, ActionKind, Button
 from dialogs.permissions import StaffAction, allowed
 from dialogs.phones import mask_phone, mask_phones_in
 from dialogs.promises import promised_by
@@ -140,7 +140,7 @@ class StaffDesk:
         ticket = turn.uow.tickets.get(reference=reference)
         member = turn.uow.staff.find(telegram_id=turn.message.user_id)
         if ticket is None:
-            self._tell(turn, turn.message.user_id, "staff.unknown_ticket", reference=reference)
+            self._alert(turn, "staff.unknown_ticket", reference=reference)
             return
         permission = STAFF_KINDS[action.kind]
         if not allowed(member, permission, ticket):
@@ -148,7 +148,7 @@ class StaffDesk:
             return
         assert member is not None
         if ticket.status not in FROM_STATUS[permission]:  # an old card, or a colleague was quicker
-            self._tell(turn, member.telegram_id, "staff.already_done", reference=reference)
+            self._alert(turn, "staff.already_done", reference=reference)
             return
         kind = action.kind
         if kind is ActionKind.STAFF_ACCEPT:
@@ -386,7 +386,10 @@ class StaffDesk:
             extra={"user_id": user, "ticket": ticket.reference, "action": permission.value},
         )
         record(turn, ticket, EventKind.REFUSED, f"telegram:{user}", action=permission.value)
-        self._tell(turn, user, "staff.refused")
+        if turn.message.action is not None:
+            self._alert(turn, "staff.refused")  # a pop-up reaches the presser even if they never wrote to us
+        else:
+            self._tell(turn, user, "staff.refused")
 
     def _notify_resident(
         self,
@@ -399,6 +402,9 @@ class StaffDesk:
     ) -> None:
         text = turn.catalog.t(ticket.language, key, reference=ticket.reference, **params)
         turn.send(ticket.chat_id, text, buttons=buttons, audience="resident")
+
+    def _alert(self, turn: Turn, key: str, **params: Any) -> None:
+        turn.send(turn.message.user_id, self._t(turn, key, **params), audience=ALERT)
 
     def _tell(self, turn: Turn, chat_id: int, key: str, **params: Any) -> None:
         turn.send(chat_id, self._t(turn, key, **params))

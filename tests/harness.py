@@ -15,6 +15,7 @@ from datetime import datetime
 from bot.app import App
 from bot.outbox import Delivered, DeliveryResult, OutboxSender
 from dialogs.messages import (
+    ALERT,
     Attachment,
     AttachmentKind,
     Button,
@@ -75,9 +76,10 @@ class ChatDriver:
         )
 
     def send(self, message: IncomingMessage) -> list[Reply]:
-        """Deliver a message and collect what the bot answers."""
-        self.app.engine.handle(message)
+        """Deliver a message and collect what the bot answers (a button's pop-up alert counts too)."""
+        alerts = [m for m in self.app.engine.handle(message) if m.audience == ALERT]
         before = len(self.transport.delivered)
+        self.transport.delivered.extend(alerts)
         asyncio.run(self.sender.flush())
         self.last = [m.reply for m in self.transport.delivered[before:] if m.chat_id == self.user_id]
         self.transcript += [f"> {message.text or message.action or message.contact or 'media'}"]
@@ -208,5 +210,6 @@ class Desk:
         )
 
     def _send(self, message: IncomingMessage) -> None:
-        self.chat.app.engine.handle(message)
+        alerts = [m for m in self.chat.app.engine.handle(message) if m.audience == ALERT]
+        self.chat.transport.delivered.extend(alerts)  # pop-ups shown to the presser
         asyncio.run(self.chat.sender.flush())

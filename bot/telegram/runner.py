@@ -27,7 +27,8 @@ __all__ = ["ChatOrderMiddleware", "OnMessage", "build_dispatcher", "make_bot", "
 
 logger = logging.getLogger(__name__)
 
-OnMessage = Callable[[IncomingMessage], Awaitable[None]]
+# The engine side; it may return a short alert for the person who pressed a button (shown as a pop-up).
+OnMessage = Callable[[IncomingMessage], Awaitable[str | None]]
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -78,8 +79,8 @@ def _router(on_message: OnMessage) -> Router:
 
     @router.callback_query()
     async def handle_callback(query: CallbackQuery) -> None:
-        await _answer_quietly(query)  # stop the button's spinner before the engine works
-        await on_message(from_callback_query(query))
+        alert = await on_message(from_callback_query(query))
+        await _answer_quietly(query, alert)  # stops the button's spinner; a refusal pops up for the presser
 
     @router.edited_message()
     async def handle_edit(message: Message) -> None:
@@ -88,10 +89,13 @@ def _router(on_message: OnMessage) -> Router:
     return router
 
 
-async def _answer_quietly(query: CallbackQuery) -> None:
+async def _answer_quietly(query: CallbackQuery, alert: str | None = None) -> None:
     """Answering too late (> ~15 s) fails with 400; the press itself is still worth handling."""
     try:
-        await query.answer()
+        if alert:
+            await query.answer(text=alert[:200], show_alert=True)
+        else:
+            await query.answer()
     except TelegramAPIError as error:
         logger.info("callback query not answered: %s", type(error).__name__)
 

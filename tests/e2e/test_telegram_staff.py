@@ -53,9 +53,12 @@ async def test_ticket_life_over_http(running: tuple[FakeBotApi, App]) -> None:
     card = await group_card(api, 1)
     assert reference in (card.text or "") and "待受理" in (card.text or "")
 
-    api.push_callback(STRANGER, card.message_id, button_data(card, "接单"))
-    (refused,) = await stranger.answers(1)
-    assert "没有权限" in (refused.text or "")
+    answered = len(api.calls_to("answerCallbackQuery"))
+    query_id = api.push_callback(STRANGER, card.message_id, button_data(card, "接单"))
+    answers = await api.wait_for_calls("answerCallbackQuery", answered + 1, timeout=15)
+    refusal = next(call.params for call in answers if call.params.get("callback_query_id") == query_id)
+    assert "没有权限" in str(refusal.get("text")) and refusal.get("show_alert") in (True, "true")
+    assert api.sent_messages(STRANGER) == []  # a pop-up for the presser, not a message they may never see
     with app.uow_factory() as uow:
         ticket = uow.tickets.get(reference=reference)
         assert ticket is not None and ticket.status is TicketStatus.OPEN
