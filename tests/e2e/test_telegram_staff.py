@@ -40,7 +40,6 @@ async def test_ticket_life_over_http(running: tuple[FakeBotApi, App]) -> None:
         uow.commit()
     resident = Session(api, user_id=6660003)
     technician = Session(api, user_id=TECHNICIAN)
-    stranger = Session(api, user_id=STRANGER)
     await resident.say("/start", n=2)
     await resident.say("3栋2单元502")
     api.push_contact(resident.user_id, "13812345678")
