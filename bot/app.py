@@ -42,11 +42,11 @@ class App:
     engine: Engine
 
     def ticker(self, channel: ChannelName) -> Ticker:
-        """The periodic checks (promises, daily digest), sending on `channel`."""
+        """The periodic jobs (promises and daily digest, …), sending on `channel`."""
         keeper = PromiseKeeper(
             site=self.site, catalog=self.catalog, channel=channel, staff_chat_id=self.settings.staff_chat_id
         )
-        return Ticker(uow_factory=self.uow_factory, clock=self.clock, keeper=keeper)
+        return Ticker(uow_factory=self.uow_factory, clock=self.clock, jobs=[keeper])
 
     def close(self) -> None:
         """Release database connections."""

@@ -24,7 +24,9 @@ DIGEST_MARK = "daily-digest"
 
 
 class PromiseKeeper:
-    """Checks every open ticket's promises and tells the right people."""
+    """Checks every open ticket's promises and tells the right people (a periodic job of the ticker)."""
+
+    name = "promises"
 
     def __init__(
         self, *, site: SiteConfig, catalog: Catalog, channel: ChannelName, staff_chat_id: int | None
@@ -33,6 +35,13 @@ class PromiseKeeper:
         self._catalog = catalog
         self._channel = channel
         self._staff_chat_id = staff_chat_id
+
+    def run(self, uow: UnitOfWork, now: datetime) -> list[Outgoing]:
+        """Escalate what is due, and send the daily digest once a day (claimed by one worker)."""
+        messages = self.check(uow, now)
+        if uow.schedule_marks.claim(name=DIGEST_MARK, due_at=self.next_digest_at(now)):
+            messages += self.digest(uow, now)
+        return messages
 
     def check(self, uow: UnitOfWork, now: datetime) -> list[Outgoing]:
         """Escalate what is due now; returns the messages (already appended as events on the tickets)."""

@@ -1,6 +1,8 @@
 """Message catalogues: every word the bot says comes from here, keyed by id, in zh_CN and en.
 
 Catalogues are YAML files in `dialogs/locales/` (`zh.yaml`, `en.yaml`) so translators edit text, not code.
+A part of the product may keep its texts in a file of its own beside them (`zh.followups.yaml`,
+`en.followups.yaml`): all files of a language are merged, and an id defined twice is an error.
 Chinese is the product's first language: an unknown language falls back to it, and a key missing from a
 catalogue is an error caught by the catalogue tests rather than shown to a resident.
 """
@@ -40,12 +42,19 @@ class Catalog:
     def load(cls) -> Catalog:
         """Read the packaged catalogues."""
         texts: dict[str, dict[str, str]] = {}
+        folder = resources.files("dialogs").joinpath("locales")
+        names = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".yaml"))
         for lang in SUPPORTED_LANGUAGES:
-            raw = resources.files("dialogs").joinpath("locales", f"{lang}.yaml").read_text(encoding="utf-8")
-            data = yaml.safe_load(raw)
-            if not isinstance(data, dict):
-                raise ValueError(f"catalogue {lang}.yaml must be a mapping of id to text")
-            texts[lang] = {str(key): str(value) for key, value in data.items()}
+            table: dict[str, str] = {}
+            for name in [n for n in names if n == f"{lang}.yaml" or n.startswith(f"{lang}.")]:
+                data = yaml.safe_load(folder.joinpath(name).read_text(encoding="utf-8"))
+                if not isinstance(data, dict):
+                    raise ValueError(f"catalogue {name} must be a mapping of id to text")
+                for key, value in data.items():
+                    if str(key) in table:
+                        raise ValueError(f"catalogue {name}: message id {key} is defined twice")
+                    table[str(key)] = str(value)
+            texts[lang] = table
         return cls(texts)
 
     def languages(self) -> tuple[str, ...]:

@@ -55,6 +55,9 @@ class ActionKind(StrEnum):
     STAFF_CLOSE = "s_close"
     # The resident's answer to "is it fixed?": argument "REF|yes" or "REF|no".
     DONE_CHECK = "done"
+    # A resident's answer to a callback follow-up (回访) or a survey question; the argument names it.
+    FOLLOWUP = "fu"
+    SURVEY = "sv"
 
 
 @dataclass(frozen=True)
