@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import click
 
@@ -17,6 +18,7 @@ from bot import logs
 from bot.app import App, build_app, load_site_for
 from bot.nlu_cli import nlu
 from bot.settings import Settings, SettingsError
+from dialogs.clock import FakeClock
 from dialogs.domain import StaffMember, StaffRole
 from dialogs.household import HouseholdFile
 from dialogs.i18n import Catalog
@@ -92,13 +94,41 @@ def run() -> None:
 @cli.command()
 @click.option("--user-id", type=int, default=10001, show_default=True, help="Who is typing (a resident id).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="The resident's language.")
-def chat(user_id: int, lang: str | None) -> None:
+@click.option(
+    "--demo", is_flag=True, help="A fresh demo database with staff, on a simulated clock moved by /time +3d."
+)
+@click.option("--start", default=None, help="With --demo: the simulated start (ISO, site-local if naive).")
+def chat(user_id: int, lang: str | None, demo: bool, start: str | None) -> None:
     """Talk to the bot on the console (interactive, or lines piped on stdin)."""
     from bot.console import make_session
+    from bot.console_demo import DEMO_STAFF, DEMO_STAFF_CHAT, demo_settings, seed_staff
 
-    app = _app(_settings())
+    settings = _settings()
+    if not demo:
+        app = _app(settings)
+        try:
+            asyncio.run(make_session(app, user_id=user_id, language=lang).run())
+        finally:
+            app.close()
+        return
+    site = load_site_for(settings)
     try:
-        asyncio.run(make_session(app, user_id=user_id, language=lang).run())
+        begin = datetime.fromisoformat(start) if start else datetime.now(UTC)
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO date-time: {start}", param_hint="--start") from exc
+    clock = FakeClock(begin if begin.tzinfo else begin.replace(tzinfo=site.zone))
+    settings = demo_settings(settings)
+    _logging(settings)
+    click.echo("frontdesk: loading the NLU model (the first run trains it, about 15 s)…", err=True)
+    app = build_app(settings, clock=clock)
+    try:
+        seed_staff(app.uow_factory)
+        language = lang or site.default_language
+        staff = ", ".join(f"{name} {telegram_id}" for telegram_id, name, _, _ in DEMO_STAFF)
+        click.echo(
+            app.catalog.t(language, "console.demo_banner", staff=staff, group=DEMO_STAFF_CHAT, user=user_id)
+        )
+        asyncio.run(make_session(app, user_id=user_id, language=lang, demo_clock=clock).run())
     finally:
         app.close()
 

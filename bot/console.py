@@ -3,7 +3,8 @@
 Lines typed (or piped) become `IncomingMessage`s; replies come back through the outbox like on Telegram,
 and buttons are printed numbered so they can be pressed by typing their number or their label. A few
 console-only commands stand in for what a phone would send: `/photo` (a photo), `/contact 138…` (a shared
-contact card), `/location LAT LON`, `/as ID` (type as another person: a staff member, an outsider), `/quit`.
+contact card), `/location LAT LON`, `/as ID` (type as another person: a staff member, an outsider), `/quit`;
+in the demo (`bot.console_demo`) `/time +3d` moves the simulated clock and delivers whatever fell due.
 With piped input each line is echoed after `> `, so a scripted session prints as a readable transcript.
 """
 
@@ -16,7 +17,10 @@ from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from bot.app import App
+from bot.console_demo import TimeError, move_clock
 from bot.outbox import Delivered, DeliveryResult, OutboxSender
+from dialogs.clock import FakeClock
+from dialogs.i18n import normalize_language
 from dialogs.messages import (
     ALERT,
     Attachment,
@@ -87,6 +91,7 @@ class ConsoleSession:
     sender: OutboxSender
     ticker: Ticker
     echo: bool = False
+    demo_clock: FakeClock | None = None
     _photos: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def to_message(self, line: str) -> IncomingMessage | None:
@@ -140,12 +145,31 @@ class ConsoleSession:
             self.user_id = int(argument.strip())
             self.transport.viewer = self.user_id
             return
+        if command == "/time" and self.demo_clock is not None:
+            await self._time(argument)
+            return
         message = self.to_message(line)
         if message is None:
             return
         for reply in self.app.engine.handle(message):
             if reply.audience == ALERT:  # a pop-up on Telegram; printed here
                 self.transport.out.write(f"(!) {reply.reply.text}\n")
+        self.ticker.tick()
+        await self.sender.flush()
+
+    async def _time(self, argument: str) -> None:
+        """Show or move the demo's clock, then run the ticker as the scheduler would have meanwhile."""
+        assert self.demo_clock is not None
+        lang = normalize_language(self.language, self.app.site.default_language)
+        if argument.strip():
+            try:
+                move_clock(self.demo_clock, argument, self.app.site)
+            except TimeError as exc:
+                self.transport.out.write(self.app.catalog.t(lang, str(exc)) + "\n")
+                return
+        local = self.demo_clock.now().astimezone(self.app.site.zone)
+        time_text = local.strftime(self.app.catalog.t(lang, "format.datetime"))
+        self.transport.out.write(self.app.catalog.t(lang, "console.time_now", time=time_text) + "\n")
         self.ticker.tick()
         await self.sender.flush()
 
@@ -166,9 +190,15 @@ class ConsoleSession:
 
 
 def make_session(
-    app: App, *, user_id: int, language: str | None, stdin: TextIO | None = None, out: TextIO | None = None
+    app: App,
+    *,
+    user_id: int,
+    language: str | None,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+    demo_clock: FakeClock | None = None,
 ) -> ConsoleSession:
-    """Wire a console session onto the app."""
+    """Wire a console session onto the app (with `demo_clock`, the clock the app runs on, for `/time`)."""
     transport = ConsoleTransport(out=out or sys.stdout, viewer=user_id)
     sender = OutboxSender(app.uow_factory, transport, app.clock)
     return ConsoleSession(
@@ -180,4 +210,5 @@ def make_session(
         transport=transport,
         sender=sender,
         echo=True,
+        demo_clock=demo_clock,
     )
