@@ -12,16 +12,26 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine as SqlEngine
 
-from bot.nlu_factory import make_nlu
+from bot.nlu_factory import make_feedback_reader, make_nlu
+from bot.records_files import ExportDir, FileArchiveStore, archive_dir, export_dir
+from bot.reports.files import FileReportRenderer
 from bot.settings import Settings
 from dialogs.clock import Clock, SystemClock
 from dialogs.engine import Engine
 from dialogs.escalation import PromiseKeeper
+from dialogs.flood import FloodGuard
+from dialogs.followup.job import BlockedChats, FollowUpJob
+from dialogs.housekeeping import ProcessedUpdatePruner
 from dialogs.i18n import Catalog
 from dialogs.messages import ChannelName
+from dialogs.nlu.feedback import FeedbackReader
 from dialogs.nlu.types import NluBackend
+from dialogs.records.archive import QuarterlyArchive
+from dialogs.records.retention import RetentionJob
+from dialogs.reports.delivery import MonthlyReportJob
 from dialogs.site import SiteConfig, load_site
-from dialogs.ticker import Ticker
+from dialogs.survey.sender import SurveySender
+from dialogs.ticker import PeriodicJob, Ticker
 from storage.database import make_engine, upgrade
 from storage.uow import SqlUnitOfWorkFactory
 
@@ -40,13 +50,42 @@ class App:
     uow_factory: SqlUnitOfWorkFactory
     nlu: NluBackend
     engine: Engine
+    feedback: FeedbackReader  # reads residents' answers to follow-up calls (rating, sentiment, solved)
 
     def ticker(self, channel: ChannelName) -> Ticker:
         """The periodic jobs (promises and daily digest, …), sending on `channel`."""
         keeper = PromiseKeeper(
             site=self.site, catalog=self.catalog, channel=channel, staff_chat_id=self.settings.staff_chat_id
         )
-        return Ticker(uow_factory=self.uow_factory, clock=self.clock, jobs=[keeper])
+        surveys = SurveySender(site=self.site, catalog=self.catalog, channel=channel)
+        archives = FileArchiveStore(archive_dir(self.settings))  # quarterly archive, expired by retention
+        records: list[PeriodicJob] = [
+            QuarterlyArchive(site=self.site, store=archives),
+            RetentionJob(site=self.site, archives=archives, exports=ExportDir(export_dir(self.settings))),
+        ]
+        pruner = ProcessedUpdatePruner()  # forgets update ids Telegram can no longer redeliver
+        renderer = FileReportRenderer(site=self.site, catalog=self.catalog, var_dir=self.settings.var_dir)
+        reports = MonthlyReportJob(site=self.site, catalog=self.catalog, channel=channel, renderer=renderer)
+        followups = self.followup_job()
+        return Ticker(
+            uow_factory=self.uow_factory,
+            clock=self.clock,
+            jobs=[keeper, surveys, *records, pruner, reports, followups],
+        )
+
+    def followup_job(self) -> FollowUpJob:
+        """The callback follow-ups' periodic job (回访: ask when due, remind once, hand to staff)."""
+        return FollowUpJob(site=self.site, catalog=self.catalog, staff_chat_id=self.settings.staff_chat_id)
+
+    def blocked_chats(self) -> BlockedChats:
+        """What the outbox sender calls on a 403: the resident is unreachable, follow-ups go to staff."""
+        return BlockedChats(
+            uow_factory=self.uow_factory,
+            clock=self.clock,
+            site=self.site,
+            catalog=self.catalog,
+            staff_chat_id=self.settings.staff_chat_id,
+        )
 
     def close(self) -> None:
         """Release database connections."""
@@ -66,6 +105,7 @@ def build_app(
     *,
     clock: Clock | None = None,
     nlu: NluBackend | None = None,
+    feedback: FeedbackReader | None = None,
     migrate: bool | None = None,
 ) -> App:
     """Wire the application. SQLite databases are migrated at start-up; PostgreSQL only when asked."""
@@ -77,6 +117,8 @@ def build_app(
     uow_factory = SqlUnitOfWorkFactory(db)
     if nlu is None:
         nlu = make_nlu(settings.nlu_spec, settings.nlu_data_dir, settings.nlu_cache_dir)
+    if feedback is None:
+        feedback = make_feedback_reader(settings.nlu_cache_dir)
     clock = clock or SystemClock()
     engine = Engine(
         uow_factory=uow_factory,
@@ -85,6 +127,9 @@ def build_app(
         site=site,
         catalog=catalog,
         staff_chat_id=settings.staff_chat_id,
+        flood=FloodGuard(channels={ChannelName.TELEGRAM.value}),  # the local console needs no flood limit
+        exports=ExportDir(export_dir(settings)),
+        feedback=feedback,
     )
     return App(
         settings=settings,
@@ -95,4 +140,5 @@ def build_app(
         uow_factory=uow_factory,
         nlu=nlu,
         engine=engine,
+        feedback=feedback,
     )

@@ -7,6 +7,7 @@ one job. Errors a person can fix (no token, a bad site file) end with one clear 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -16,7 +17,13 @@ import click
 
 from bot import logs
 from bot.app import App, build_app, load_site_for
+from bot.cli_followups import followups
+from bot.cli_records import records
+from bot.cli_reports import report
+from bot.cli_surveys import survey
+from bot.metrics import Metrics, TimedNlu
 from bot.nlu_cli import nlu
+from bot.nlu_factory import make_nlu
 from bot.settings import Settings, SettingsError
 from dialogs.clock import FakeClock
 from dialogs.domain import StaffMember, StaffRole
@@ -38,11 +45,15 @@ def _logging(settings: Settings) -> None:
     logs.configure(settings.log_level)
 
 
-def _app(settings: Settings) -> App:
+def _app(settings: Settings, *, metrics: Metrics | None = None) -> App:
     _logging(settings)
     click.echo("frontdesk: loading the NLU model (the first run trains it, about 15 s)…", err=True)
     try:
-        return build_app(settings)
+        if metrics is None:
+            return build_app(settings)
+        # The NLU is timed for /metrics: wrapped before the engine is built around it.
+        nlu = make_nlu(settings.nlu_spec, settings.nlu_data_dir, settings.nlu_cache_dir)
+        return build_app(settings, nlu=TimedNlu(nlu, metrics.nlu_seconds))
     except SiteConfigError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -66,22 +77,71 @@ def cli() -> None:
 
 
 @cli.command()
-def run() -> None:
-    """Serve residents on Telegram by long polling (needs TELEGRAM_BOT_TOKEN)."""
+@click.option("--webhook", is_flag=True, help="Receive updates on a webhook instead of long polling.")
+@click.option(
+    "--listen",
+    default="127.0.0.1:8080",
+    show_default=True,
+    help="Webhook: listen on HOST:PORT.",
+)
+@click.option(
+    "--public-url", default=None, help="Webhook: the HTTPS base URL Telegram reaches; registers the webhook."
+)
+@click.option(
+    "--secret",
+    envvar="FRONTDESK_WEBHOOK_SECRET",
+    default=None,
+    help="Webhook: the secret token Telegram sends back (default: derived from the bot token).",
+)
+@click.option(
+    "--deliver/--no-deliver",
+    default=True,
+    show_default=True,
+    help="Webhook: also send and tick here (--no-deliver leaves it to `frontdesk worker`).",
+)
+@click.option(
+    "--redis-url",
+    envvar="FRONTDESK_REDIS_URL",
+    default=None,
+    help="Webhook with --no-deliver: nudge `frontdesk worker` through this Redis after each update.",
+)
+def run(
+    webhook: bool,
+    listen: str,
+    public_url: str | None,
+    secret: str | None,
+    deliver: bool,
+    redis_url: str | None,
+) -> None:
+    """Serve residents on Telegram by long polling, or by webhook (needs TELEGRAM_BOT_TOKEN)."""
     settings = _settings()
-    if not settings.telegram_token:
-        raise click.ClickException(
-            "TELEGRAM_BOT_TOKEN is not set: set it, or run `frontdesk chat` for the console."
-        )
+    token = _token(settings)
     from bot.telegram.runner import make_bot
-    from bot.telegram_service import serve_telegram
+    from bot.telegram_service import serve_telegram, serve_webhook
+    from bot.wakeups import RedisWakeups
 
-    app = _app(settings)
+    host, port = _address(listen)
+    secret = secret or _derived_secret(token)
+    metrics = Metrics()
+    app = _app(settings, metrics=metrics if webhook else None)
 
     async def main() -> None:
-        bot = make_bot(settings.telegram_token or "", settings.telegram_api_base)
+        bot = make_bot(token, settings.telegram_api_base)
         try:
-            await serve_telegram(app, bot)
+            if webhook:
+                await serve_webhook(
+                    app,
+                    bot,
+                    host=host,
+                    port=port,
+                    secret=secret,
+                    public_url=public_url,
+                    deliver=deliver,
+                    metrics=metrics,
+                    wakeups=RedisWakeups(redis_url) if redis_url and not deliver else None,
+                )
+            else:
+                await serve_telegram(app, bot)
         finally:
             await bot.session.close()
 
@@ -89,6 +149,100 @@ def run() -> None:
         asyncio.run(main())
     finally:
         app.close()
+
+
+@cli.command()
+@click.option(
+    "--listen", default=None, help="Serve /healthz, /readyz and /metrics on HOST:PORT (default: none)."
+)
+@click.option("--interval", type=float, default=0.5, show_default=True, help="Seconds between outbox polls.")
+@click.option(
+    "--lease",
+    type=click.IntRange(min=1),
+    default=60,
+    show_default=True,
+    help="Seconds a claimed message is held.",
+)
+@click.option(
+    "--redis-url",
+    envvar="FRONTDESK_REDIS_URL",
+    default=None,
+    help="Be woken by webhook workers through Redis.",
+)
+def worker(listen: str | None, interval: float, lease: int, redis_url: str | None) -> None:
+    """Run the outbox sender and the scheduler without receiving updates (beside webhook workers)."""
+    settings = _settings()
+    token = _token(settings)
+    from bot.telegram.runner import make_bot
+    from bot.telegram_service import run_worker
+    from bot.wakeups import RedisWakeups
+
+    host, port = _address(listen) if listen else (None, None)
+    app = _app(settings)
+
+    async def main() -> None:
+        bot = make_bot(token, settings.telegram_api_base)
+        try:
+            wakeups = RedisWakeups(redis_url) if redis_url else None
+            await run_worker(
+                app, bot, host=host, port=port, interval=interval, lease_seconds=lease, wakeups=wakeups
+            )
+        finally:
+            await bot.session.close()
+
+    try:
+        asyncio.run(main())
+    finally:
+        app.close()
+
+
+@cli.command("set-webhook")
+@click.argument("public_url")
+@click.option("--path", default=None, help="The webhook path behind PUBLIC_URL (default: /telegram/webhook).")
+@click.option("--secret", envvar="FRONTDESK_WEBHOOK_SECRET", default=None, help="As for `run --webhook`.")
+def set_webhook(public_url: str, path: str | None, secret: str | None) -> None:
+    """Point Telegram at PUBLIC_URL (the load balancer) once, for all webhook workers behind it."""
+    settings = _settings()
+    token = _token(settings)
+    from bot.telegram.runner import make_bot
+    from bot.telegram.webhook import WEBHOOK_PATH
+    from bot.telegram_service import menu_for, register_webhook
+
+    try:
+        menu = menu_for(load_site_for(settings), Catalog.load())
+    except SiteConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    url = public_url.rstrip("/") + (path or WEBHOOK_PATH)
+
+    async def main() -> None:
+        bot = make_bot(token, settings.telegram_api_base)
+        try:
+            await register_webhook(bot, url=url, secret=secret or _derived_secret(token), menu=menu)
+        finally:
+            await bot.session.close()
+
+    asyncio.run(main())
+    click.echo(f"webhook set to {url}")
+
+
+def _token(settings: Settings) -> str:
+    if not settings.telegram_token:
+        raise click.ClickException(
+            "TELEGRAM_BOT_TOKEN is not set: set it, or run `frontdesk chat` for the console."
+        )
+    return settings.telegram_token
+
+
+def _address(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.ClickException(f"--listen must be HOST:PORT, not {listen!r}")
+    return host, int(port)
+
+
+def _derived_secret(token: str) -> str:
+    """The same secret in every worker without configuring one: a hash of the bot token (never the token)."""
+    return hashlib.sha256(f"frontdesk-webhook:{token}".encode()).hexdigest()[:48]
 
 
 @cli.command()
@@ -237,6 +391,10 @@ def db_upgrade() -> None:
 
 
 cli.add_command(nlu)
+cli.add_command(followups)
+cli.add_command(records)
+cli.add_command(report)
+cli.add_command(survey)
 
 
 def main() -> None:

@@ -74,6 +74,8 @@ class ConsoleTransport:
             lines += [f"  [{number}] {button.label}" for number, button in enumerate(buttons, start=1)]
         if reply.request_contact_label:
             lines.append(f"  [{reply.request_contact_label}] → /contact 13800000000")
+        if reply.file is not None:  # a terminal cannot show a picture: say where the file is
+            lines.append(f"  📎 {reply.file.filename}: {reply.file.path}")
         self.out.write("\n".join(lines) + "\n")
         self.out.flush()
         return Delivered(external_id=next(self._ids) if edit_message_id is None else edit_message_id)

@@ -24,6 +24,8 @@ from enum import Enum
 from types import TracebackType
 from typing import Protocol, Self
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from dialogs.clock import Clock
 from dialogs.messages import ChannelName, Outgoing
 from dialogs.ports import MessageRefRepository, OutboxRepository, PendingMessage
@@ -129,7 +131,7 @@ class RetryPolicy:
     """How failed deliveries are rescheduled.
 
     Only `Failed(retryable=True)` counts towards giving up: a 429 or our own postponement is not the
-    message's fault. `max_attempts` compares with the row's stored attempt count, which includes those.
+    message's fault, and such a row is released without counting the attempt its claim recorded.
     """
 
     max_attempts: int = 8
@@ -144,6 +146,10 @@ class RetryPolicy:
 
 
 BlockedCallback = Callable[[int], Awaitable[None] | None]
+# The share of a claim's lease the sender uses for delivering; the rest is margin before a re-claim.
+LEASE_USABLE = 0.8
+# How long the sender keeps trying to record a delivery while the database is away.
+OUTCOME_RETRY_SECONDS = 600.0
 
 
 class OutboxSender:
@@ -188,10 +194,20 @@ class OutboxSender:
         """Deliver up to `limit` due rows in id order; returns how many were delivered."""
         held: dict[int, _Hold] = {}
         delivered = 0
+        loop = asyncio.get_running_loop()
+        # Past this point of the lease another sender may re-claim the rows: hand the rest back instead.
+        deadline = loop.time() + self._policy.lease_seconds * LEASE_USABLE
         for row in self._claim(limit):
             chat_id = row.message.chat_id
             if chat_id in held:
-                self._mark_failed(row, held[chat_id].reason, held[chat_id].retry_at)
+                hold = held[chat_id]
+                if hold.retry_at is None:
+                    self._mark_failed(row, hold.reason, None)
+                else:
+                    self._release(row, hold.retry_at, hold.reason)
+                continue
+            if loop.time() > deadline:
+                self._release(row, self._clock.now(), "batch outlived its lease")
                 continue
             outcome = await self._deliver(row)
             if outcome is _DELIVERED:
@@ -221,7 +237,7 @@ class OutboxSender:
         if self._limiter is not None:
             wait = self._limiter.delay(chat_id)
             if wait > self._policy.max_rate_wait:
-                return self._postpone(row, wait, "rate limited")
+                return self._postpone(row, wait, "rate limited", counts=False)
             await self._limiter.acquire(chat_id)
         edit_message_id = self._edit_target(row.message)
         try:
@@ -229,7 +245,24 @@ class OutboxSender:
         except Exception as exc:  # a transport must not raise; if it does, treat it as a hiccup
             logger.exception("transport raised", extra={"outbox_id": row.id})
             result = Failed(error=f"{type(exc).__name__}: {exc}", retryable=True)
-        return self._settle(row, result)
+        return await self._settle_durably(row, result)
+
+    async def _settle_durably(self, row: PendingMessage, result: DeliveryResult) -> _Outcome:
+        """Record the outcome, waiting out a database outage: the message has left, and giving up on the
+        record would leave the row leased, to be sent a second time once the lease runs out."""
+        delay = 0.5
+        give_up_at = asyncio.get_running_loop().time() + OUTCOME_RETRY_SECONDS
+        while True:
+            try:
+                return self._settle(row, result)
+            except (OperationalError, InterfaceError):
+                if asyncio.get_running_loop().time() > give_up_at:
+                    raise
+                logger.warning(
+                    "database unavailable, delivery outcome not yet recorded", extra={"outbox_id": row.id}
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
 
     def _settle(self, row: PendingMessage, result: DeliveryResult) -> _Outcome:
         match result:
@@ -237,7 +270,7 @@ class OutboxSender:
                 self._mark_sent(row, external_id)
                 return _DELIVERED
             case RetryAfter(seconds=seconds):
-                return self._postpone(row, seconds, f"retry after {seconds:g}s")
+                return self._postpone(row, seconds, f"retry after {seconds:g}s", counts=False)
             case Blocked(description=description):
                 self._mark_failed(row, f"blocked: {description}", None)
                 return _Hold(retry_at=None, reason="blocked", blocked=True)
@@ -249,10 +282,20 @@ class OutboxSender:
                 self._mark_failed(row, error, None)
                 return _GIVEN_UP
 
-    def _postpone(self, row: PendingMessage, seconds: float, reason: str) -> _Hold:
+    def _postpone(self, row: PendingMessage, seconds: float, reason: str, *, counts: bool = True) -> _Hold:
+        """Retry the row after `seconds`; only a failure of the message itself `counts` towards giving up
+        (our own pacing and Telegram's 429 say nothing about the message)."""
         retry_at = self._clock.now() + timedelta(seconds=seconds)
-        self._mark_failed(row, reason, retry_at)
+        if counts:
+            self._mark_failed(row, reason, retry_at)
+        else:
+            self._release(row, retry_at, reason)
         return _Hold(retry_at=retry_at, reason=f"earlier message: {reason}")
+
+    def _release(self, row: PendingMessage, retry_at: datetime, reason: str) -> None:
+        with self._uow_factory() as uow:
+            uow.outbox.release(message_id=row.id, retry_at=retry_at, reason=reason)
+            uow.commit()
 
     def _edit_target(self, message: Outgoing) -> int | None:
         """The message delivered earlier under this message's key, if any (looked up per message, so a

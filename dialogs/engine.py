@@ -20,10 +20,12 @@ from typing import Any
 
 from dialogs.clock import Clock
 from dialogs.domain import Conversation, Resident
+from dialogs.flood import FloodGuard, FloodVerdict
 from dialogs.flows.base import REQUEST_INTENTS, Flow, FlowName
 from dialogs.flows.clarify import ClarifyFlow
 from dialogs.flows.complaint import ComplaintFlow
 from dialogs.flows.emergency import EmergencyFlow, EmergencyStep
+from dialogs.flows.followup import FollowUpFlow
 from dialogs.flows.handoff import HandoffFlow
 from dialogs.flows.inquiry import InquiryFlow
 from dialogs.flows.onboarding import OnboardingFlow
@@ -32,11 +34,14 @@ from dialogs.flows.repair import RepairFlow
 from dialogs.flows.service_order import ServiceOrderFlow
 from dialogs.flows.status import StatusFlow
 from dialogs.flows.suggestion import SuggestionFlow
+from dialogs.flows.survey import SurveyFlow
 from dialogs.household import HouseholdFile
 from dialogs.i18n import Catalog, normalize_language
-from dialogs.messages import ALERT, ActionKind, AttachmentKind, IncomingMessage, Outgoing
+from dialogs.messages import ALERT, ActionKind, AttachmentKind, IncomingMessage, Outgoing, Reply
+from dialogs.nlu.feedback import FeedbackReader
 from dialogs.nlu.types import Intent, NluBackend
 from dialogs.ports import UnitOfWork, UnitOfWorkFactory
+from dialogs.records.mydata import ExportFiles, MyDataCommand
 from dialogs.site import SiteConfig
 from dialogs.staffdesk import STAFF_KINDS, StaffDesk
 from dialogs.text import MAX_TEXT, clean
@@ -81,8 +86,13 @@ class Engine:
         catalog: Catalog,
         staff_chat_id: int | None = None,
         confidence_threshold: float = 0.45,
+        flood: FloodGuard | None = None,
+        exports: ExportFiles | None = None,
+        feedback: FeedbackReader | None = None,
     ) -> None:
         self._staff_chat_id = staff_chat_id
+        self._flood = flood
+        self._mydata = MyDataCommand(site=site, files=exports)  # /mydata: `exports` keeps its files
         self._desk = StaffDesk()
         self._household_file = HouseholdFile(site=site, catalog=catalog)
         self._uow_factory = uow_factory
@@ -102,6 +112,8 @@ class Engine:
         self._praise = PraiseFlow()
         self._status = StatusFlow()
         self._clarify = ClarifyFlow()
+        self._survey = SurveyFlow()
+        self._followup = FollowUpFlow(feedback)
         self._flows: dict[str, Flow] = {
             FlowName.ONBOARDING: self._onboarding,
             FlowName.REPAIR: self._repair,
@@ -110,13 +122,23 @@ class Engine:
             FlowName.SERVICE_ORDER: self._service,
             FlowName.HANDOFF: self._handoff,
             FlowName.STAFF: self._desk,
+            FlowName.SURVEY: self._survey,
+            FlowName.FOLLOWUP: self._followup,
         }
 
     def handle(self, message: IncomingMessage) -> list[Outgoing]:
         """Process one message; the replies are already in the outbox when this returns."""
+        if not message.is_private and message.action is None:
+            return []  # group chatter: the bot serves only its buttons there, so nothing is read or stored
+        flood = self._flood_verdict(message)
+        if flood is not FloodVerdict.ADMIT:
+            return self._flooded(message, notify=flood is FloodVerdict.NOTIFY)
         message = replace(message, text=clean(message.text), first_name=clean(message.first_name))
         with self._uow_factory() as uow:
             now = self._clock.now()
+            if not self._admit(uow, message, now):
+                log.info("duplicate update ignored", extra={"update_id": message.update_id})
+                return []
             turn = self._open_turn(uow, message, now)
             self._dispatch(turn)
             uow.residents.save(resident=turn.resident)
@@ -139,11 +161,69 @@ class Engine:
             uow.commit()
         log.info(
             "handled message",
-            extra={"channel": message.channel.value, "chat_id": message.chat_id, "flow": turn.flow},
+            extra={
+                "channel": message.channel.value,
+                "chat_id": message.chat_id,
+                "update_id": message.update_id,
+                "flow": turn.flow,
+            },
         )
         return turn.replies
 
+    # -- before the turn -------------------------------------------------------------------------------------
+
+    def _flood_verdict(self, message: IncomingMessage) -> FloodVerdict:
+        if self._flood is None:
+            return FloodVerdict.ADMIT
+        return self._flood.check(message.channel.value, message.user_id, self._clock.now())
+
+    def _flooded(self, message: IncomingMessage, *, notify: bool) -> list[Outgoing]:
+        """A message over the person's flood limit: not processed; a press gets a pop-up, a chat one notice.
+
+        A pop-up is cheap (no database: the language comes with the press), so every dropped press gets one
+        and its spinner never hangs; a chat notice is stored in the outbox, once per flood window.
+        """
+        assert self._flood is not None
+        now = self._clock.now()
+        channel = message.channel.value
+        if message.action is None and not notify:
+            return []
+        params = {
+            "seconds": self._flood.retry_after(channel, message.user_id, now),
+            "hotline": self._site.emergency_hotline,
+        }
+        if message.action is not None:
+            lang = normalize_language(message.language_code, self._site.default_language)
+            text = self._catalog.t(lang, "flood.notice", **params)
+            return [Outgoing(message.channel, message.user_id, Reply(text=text), audience=ALERT)]
+        with self._uow_factory() as uow:
+            resident = uow.residents.find(channel=channel, external_id=message.user_id)
+            lang = resident.language if resident else self._site.default_language
+            if resident is None:
+                lang = normalize_language(message.language_code, lang)
+            notice = Outgoing(
+                message.channel, message.chat_id, Reply(text=self._catalog.t(lang, "flood.notice", **params))
+            )
+            uow.outbox.enqueue(message=notice, now=now)
+            uow.commit()
+        log.warning("flood limit: messages dropped", extra={"chat_id": message.chat_id})
+        return [notice]
+
     # -- set-up ----------------------------------------------------------------------------------------------
+
+    def _admit(self, uow: UnitOfWork, message: IncomingMessage, now: datetime) -> bool:
+        """Take the chat's lock for this transaction, then record the update; False if it was handled before.
+
+        The lock comes first so that another process handling the same chat waits before reading its state
+        (order and no lost update across workers); the record commits with the effects, so a redelivery
+        after a crash is handled in full and a redelivery after the commit has no effect.
+        """
+        uow.chat_locks.lock(channel=message.channel.value, chat_id=message.chat_id)
+        if message.update_id is None:
+            return True
+        return uow.processed_updates.claim(
+            channel=message.channel.value, update_id=message.update_id, now=now
+        )
 
     def _open_turn(self, uow: UnitOfWork, message: IncomingMessage, now: datetime) -> Turn:
         resident = uow.residents.find(channel=message.channel.value, external_id=message.user_id)
@@ -187,8 +267,23 @@ class Engine:
         if action is not None and action.kind is ActionKind.DONE_CHECK:
             self._desk.on_done_check(turn)
             return
+        if action is not None and action.kind is ActionKind.SURVEY:
+            parked = self._survey.on_action(turn)  # works wherever the resident's conversation stands
+            if parked is not None:
+                self._restore(turn, parked)
+            return
+        if action is not None and action.kind is ActionKind.FOLLOWUP:
+            self._followup.on_action(turn)  # a callback answer or staff's phone result, wherever pressed
+            return
         if not message.is_private:
             return  # in groups the bot only serves its buttons; residents talk to it privately
+        self._followup.seen(turn)  # writing to the bot again means it is no longer blocked
+        if action is not None and action.kind is ActionKind.UNKNOWN:
+            turn.send(message.user_id, turn.t("common.stale_button"), audience=ALERT)  # a pop-up; state kept
+            return
+        if message.edited:
+            turn.say("common.edit_not_read")  # the open question, if any, stays open
+            return
         if len(turn.text) > MAX_TEXT:
             turn.say("common.too_long", limit=MAX_TEXT)  # the open question, if any, stays open
             return
@@ -210,6 +305,8 @@ class Engine:
         if not turn.text:
             turn.say("common.stale_button" if action is not None else "common.media_without_context")
             return
+        if self._followup.answers(turn):
+            return  # idle typing that answers the chat's open follow-up ("还行吧")
         self._understand(turn)
 
     def _global_action(self, turn: Turn) -> bool:
@@ -266,8 +363,8 @@ class Engine:
         if intent == Intent.EMERGENCY:
             answering_where = turn.flow == FlowName.EMERGENCY and turn.step == EmergencyStep.LOCATION
             return None if answering_where else intent
-        if turn.flow in (FlowName.HANDOFF, FlowName.STAFF):
-            return None  # a person is reading along, or staff are typing for a resident
+        if turn.flow in (FlowName.HANDOFF, FlowName.STAFF, FlowName.SURVEY):
+            return None  # a person is reading along, staff are typing for a resident, or it is a comment
         if intent not in REQUEST_INTENTS or intent == own or parse.intent.confidence < SWITCH_CONFIDENCE:
             return None
         if any(entity.entity in ANSWER_ENTITIES for entity in parse.entities):
@@ -353,6 +450,8 @@ class Engine:
             turn.say("help.commands")
         elif command == "/cancel":
             self._cancel(turn)
+        elif command == "/mydata":
+            self._mydata.handle(turn)
         elif command == "/mytickets":
             self._list_tickets(turn)
         elif command in ("/onshift", "/offshift"):

@@ -58,6 +58,8 @@ class ActionKind(StrEnum):
     # A resident's answer to a callback follow-up (回访) or a survey question; the argument names it.
     FOLLOWUP = "fu"
     SURVEY = "sv"
+    # A press whose data could not be read (an old keyboard, a forged query): answered, never acted on.
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,11 @@ class IncomingMessage:
     attachments: tuple[Attachment, ...] = ()
     location: Location | None = None
     is_private: bool = True
+    # The channel's id of the update that carried this (Telegram `update_id`): recorded with the effects so
+    # a redelivered update is recognised and has none. None where the channel has no ids (console, tests).
+    update_id: int | None = None
+    # An edit of an earlier message: not re-read (the first reading already acted), only answered.
+    edited: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,24 @@ class Button:
     action: Action
 
 
+class FileKind(StrEnum):
+    """How a file we send is shown: a photo inline, or a document to download."""
+
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    """A file to send with a reply (a report chart, a spreadsheet, an archive); the reply's text is its
+    caption. `path` is a file the bot wrote under its var directory: the outbox stores the path, not the
+    bytes, so the file must stay there until the message is delivered. `filename` is what the reader sees."""
+
+    kind: FileKind
+    path: str
+    filename: str
+
+
 @dataclass(frozen=True)
 class Reply:
     """Something to show in a chat. Rich parts degrade to text on channels that lack them."""
@@ -126,6 +151,7 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     request_contact_label: str | None = None
     remove_keyboard: bool = False
+    file: OutgoingFile | None = None
 
     def all_buttons(self) -> list[Button]:
         """Buttons in reading order, for channels that list them numbered."""
@@ -143,6 +169,9 @@ class Outgoing:
     group). When set, a later `Outgoing` with the same (channel, chat_id, key) edits the message delivered
     earlier instead of sending a new one, so the chat keeps one up-to-date message rather than a trail of
     stale ones. Without a key every message is new.
+
+    `once` makes a message at-most-once (a callback question): if its sender dies mid-send it is not sent
+    again blindly but handed for review under this id (see `OutboxRepository.take_unknown`).
     """
 
     channel: ChannelName
@@ -150,3 +179,4 @@ class Outgoing:
     reply: Reply
     audience: str = field(default="resident")
     key: str | None = None
+    once: str | None = None

@@ -22,17 +22,22 @@ from dialogs.domain import (
     TicketEvent,
     TicketType,
 )
+from dialogs.followup.records import FollowUp
 from dialogs.messages import Outgoing
+from dialogs.survey.model import Answer, Campaign, CampaignStatus, Delivery
 
 __all__ = [
     "Clock",
     "ConversationRepository",
+    "FollowUpRepository",
     "HouseholdRepository",
     "MessageRefRepository",
     "OutboxRepository",
     "PendingMessage",
+    "RecordsRepository",
     "ResidentRepository",
     "StaffRepository",
+    "SurveyRepository",
     "TicketRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
@@ -102,6 +107,10 @@ class TicketRepository(Protocol):
         """Tickets someone still has to act on (open, accepted, waiting), oldest first."""
         ...
 
+    def list_created_between(self, *, start: datetime, end: datetime) -> Sequence[Ticket]:
+        """Tickets received in [start, end), oldest first (the monthly report's month)."""
+        ...
+
     def append_event(self, *, event: TicketEvent) -> TicketEvent: ...
 
     def events(self, *, ticket_id: int) -> Sequence[TicketEvent]: ...
@@ -133,6 +142,10 @@ class OutboxRepository(Protocol):
 
     def enqueue(self, *, message: Outgoing, now: datetime) -> int: ...
 
+    def enqueue_many(self, *, messages: Sequence[Outgoing], now: datetime) -> None:
+        """Store several messages in their order (one round trip, for jobs that queue a backlog)."""
+        ...
+
     def claim(
         self, *, channel: str, now: datetime, limit: int, lease_seconds: int = 60
     ) -> Sequence[PendingMessage]:
@@ -143,6 +156,16 @@ class OutboxRepository(Protocol):
 
     def mark_failed(self, *, message_id: int, now: datetime, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt; `retry_at` None means give up."""
+        ...
+
+    def take_unknown(self, *, now: datetime, prefix: str, limit: int = 100) -> Sequence[str]:
+        """At-most-once rows (`Outgoing.once`) whose sender's lease ran out mid-send: they are not claimed
+        again but marked `unknown` here, once, and their `once` ids returned for a person to review."""
+        ...
+
+    def release(self, *, message_id: int, retry_at: datetime, reason: str) -> None:
+        """Hand a claimed row back, due at `retry_at`, without counting an attempt (it was not tried: rate
+        limits, a 429, an earlier message of its chat held back, or a batch that outlived its lease)."""
         ...
 
 
@@ -170,6 +193,205 @@ class ScheduleMarkRepository(Protocol):
         ...
 
 
+class ChatLocks(Protocol):
+    """Serialises the handling of one chat across processes, for the rest of the current transaction."""
+
+    def lock(self, *, channel: str, chat_id: int) -> None:
+        """Wait until no other transaction handles this chat; released at commit or rollback."""
+        ...
+
+
+class ProcessedUpdateRepository(Protocol):
+    """The ids of channel updates already handled, so a redelivered update has no second effect."""
+
+    def claim(self, *, channel: str, update_id: int, now: datetime) -> bool:
+        """Record the update as handled in this transaction; False when it already was."""
+        ...
+
+    def prune(self, *, before: datetime) -> int:
+        """Forget updates recorded before `before` (the channel stops redelivering long before)."""
+        ...
+
+
+class RecordsRepository(Protocol):
+    """Whole-table reads for the archive and /mydata, and the retention job's writes (`dialogs.records`).
+
+    The retention writes are the one exception to "events are never changed": personal data must go once
+    the retention period is over, so they overwrite a ticket's or an event's fields in place and stamp the
+    record as anonymised; they never delete a ticket or an event, so the reports count the same afterwards.
+    """
+
+    def tickets_created(self, *, start: datetime, end: datetime) -> Sequence[Ticket]:
+        """Tickets created in [start, end), oldest first."""
+        ...
+
+    def events_between(self, *, start: datetime, end: datetime) -> Sequence[tuple[str, TicketEvent]]:
+        """Events that happened in [start, end) with their ticket's reference, in order."""
+        ...
+
+    def tickets_of_resident(self, *, resident_id: int) -> Sequence[Ticket]:
+        """Every ticket of the resident, oldest first."""
+        ...
+
+    def residents(self) -> Sequence[Resident]: ...
+
+    def households(self) -> Sequence[Household]: ...
+
+    def expired_tickets(self, *, before: datetime, limit: int) -> Sequence[Ticket]:
+        """Closed, resolved or cancelled tickets not yet anonymised, unchanged and without events since
+        `before`, oldest first."""
+        ...
+
+    def anonymise_ticket(self, *, ticket: Ticket, events: Sequence[TicketEvent], at: datetime) -> None:
+        """Overwrite the ticket and these events (matched by id) with the scrubbed versions; stamp it."""
+        ...
+
+    def expired_residents(self, *, before: datetime, limit: int) -> Sequence[Resident]:
+        """Residents not yet anonymised, known since before `before`, all of whose tickets are anonymised
+        and whose private chat has not spoken since `before`."""
+        ...
+
+    def anonymise_resident(self, *, resident: Resident, at: datetime) -> None:
+        """Overwrite the resident with the scrubbed version and stamp it."""
+        ...
+
+    def delete_conversations(self, *, before: datetime) -> int:
+        """Drop conversation states last touched before `before`; returns how many."""
+        ...
+
+    def delete_outbox(self, *, before: datetime) -> int:
+        """Drop delivered, abandoned or long-reviewed outgoing messages created before `before`; returns
+        how many (rows still waiting to be sent stay)."""
+        ...
+
+    def delete_message_refs(self, *, before: datetime) -> int:
+        """Drop message references last updated before `before`; returns how many."""
+        ...
+
+    def scrub_survey_comments(self, *, before: datetime) -> int:
+        """Remove the free-text comments of survey forms finished before `before`; returns how many."""
+        ...
+
+
+class SurveyRepository(Protocol):
+    """Survey campaigns, their forms (one per household) and the answers (`dialogs.survey`)."""
+
+    def add_campaign(self, *, campaign: Campaign) -> Campaign:
+        """Insert a new campaign; returns it with its id."""
+        ...
+
+    def get_campaign(self, *, campaign_id: int) -> Campaign | None: ...
+
+    def save_campaign(self, *, campaign: Campaign) -> None:
+        """Update a stored campaign's status and times."""
+        ...
+
+    def campaigns(self, *, status: CampaignStatus | None = None) -> Sequence[Campaign]:
+        """Campaigns, oldest first, optionally only those in one status."""
+        ...
+
+    def household_ids(self, *, building: str | None = None) -> Sequence[int]:
+        """Ids of the estate's households (of one building when given), the candidates for a survey."""
+        ...
+
+    def add_deliveries(self, *, campaign_id: int, household_ids: Sequence[int]) -> int:
+        """One pending form per household; returns how many were added."""
+        ...
+
+    def claim_due(self, *, campaign_id: int, now: datetime, limit: int) -> Sequence[Delivery]:
+        """Atomically mark up to `limit` pending forms as sent now and return them (oldest first); two
+        workers never take the same form."""
+        ...
+
+    def claim_reminders(
+        self, *, campaign_id: int, sent_before: datetime, now: datetime, limit: int
+    ) -> Sequence[Delivery]:
+        """Atomically take up to `limit` sent, unreturned, never-reminded forms sent before `sent_before`,
+        marking them reminded now."""
+        ...
+
+    def mark_unreachable(self, *, delivery_id: int) -> None:
+        """Nobody of the household can be reached on the channel: the form counts as not distributed."""
+        ...
+
+    def find_delivery(self, *, campaign_id: int, household_id: int) -> Delivery | None: ...
+
+    def deliveries(self, *, campaign_id: int) -> Sequence[Delivery]: ...
+
+    def record_answer(self, *, answer: Answer) -> bool:
+        """Store a rating unless the form already has one for that dimension; True when stored."""
+        ...
+
+    def answers(self, *, campaign_id: int) -> Sequence[Answer]:
+        """Every rating given in the campaign."""
+        ...
+
+    def form_answers(self, *, delivery_id: int) -> dict[str, int]:
+        """The form's ratings by dimension."""
+        ...
+
+    def mark_completed(self, *, delivery_id: int, now: datetime) -> bool:
+        """Record the form as returned (once); True the first time."""
+        ...
+
+    def mark_finished(self, *, delivery_id: int, comment: str | None, now: datetime) -> bool:
+        """Close the form's comment step (once) with the comment, if any; True the first time."""
+        ...
+
+
+class FollowUpRepository(Protocol):
+    """Callback follow-ups (回访); due work is claimed atomically, so two workers never both ask one."""
+
+    def add(self, *, followup: FollowUp) -> FollowUp: ...
+
+    def save(self, *, followup: FollowUp) -> FollowUp: ...
+
+    def get(self, *, followup_id: int) -> FollowUp | None: ...
+
+    def for_ticket(self, *, ticket_id: int) -> FollowUp | None: ...
+
+    def awaiting_answer(self, *, channel: str, chat_id: int) -> FollowUp | None:
+        """The newest follow-up of a chat that was asked and not answered yet."""
+        ...
+
+    def claim_due(self, *, now: datetime, limit: int) -> Sequence[FollowUp]:
+        """Take scheduled follow-ups due at `now` whose ticket is still resolved or closed: they become
+        `asked` (sent now, late when past the window) in this transaction."""
+        ...
+
+    def claim_reminders(self, *, asked_before: datetime, now: datetime, limit: int) -> Sequence[FollowUp]:
+        """Take follow-ups asked before `asked_before` and not answered: they become `reminded`."""
+        ...
+
+    def claim_phone(self, *, reminded_before: datetime, now: datetime, limit: int) -> Sequence[FollowUp]:
+        """Take follow-ups reminded before `reminded_before` and not answered: they become `phone` tasks."""
+        ...
+
+    def record_rating(self, *, followup_id: int, rating: int, now: datetime) -> bool:
+        """Store the rating unless one is stored already (True when this call stored it)."""
+        ...
+
+    def record_solved(self, *, followup_id: int, solved: bool, now: datetime) -> bool:
+        """Store "was it solved" unless already stored (True when this call stored it)."""
+        ...
+
+    def list_resolved(self, *, start: datetime, end: datetime) -> Sequence[FollowUp]:
+        """Every follow-up record of tickets resolved in [start, end), sampled or not (for reports)."""
+        ...
+
+    def languages(self, *, resident_ids: Sequence[int]) -> dict[int, str]:
+        """The residents' current languages, by id."""
+        ...
+
+    def unreachable(self, *, resident_ids: Sequence[int]) -> set[int]:
+        """Those of the residents who blocked the bot (and have not written since)."""
+        ...
+
+    def set_reachable(self, *, resident_id: int, unreachable_since: datetime | None) -> None:
+        """Mark a resident unreachable (the bot was blocked) or reachable again (they wrote to it)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over all repositories."""
 
@@ -181,6 +403,11 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     message_refs: MessageRefRepository
     schedule_marks: ScheduleMarkRepository
+    chat_locks: ChatLocks
+    processed_updates: ProcessedUpdateRepository
+    records: RecordsRepository
+    surveys: SurveyRepository
+    followups: FollowUpRepository
 
     def __enter__(self) -> Self: ...
 

@@ -149,6 +149,44 @@ class CallbackRule(_Model):
     window_end_days: int = Field(gt=0)
 
 
+def _default_survey_dimensions() -> dict[str, Localized]:
+    """The manual's ten dimensions of the yearly satisfaction survey (part 1, monthly and yearly analysis)."""
+    names = {
+        "heating": ("供暖", "Heating"),
+        "cooling": ("制冷", "Cooling"),
+        "power": ("供电", "Power supply"),
+        "water": ("供水", "Water supply"),
+        "safety": ("消防与安全", "Fire safety and security"),
+        "cleaning": ("清洁卫生", "Cleanliness"),
+        "landscaping": ("绿化", "Landscaping"),
+        "facilities": ("公共设施", "Public facilities"),
+        "repair": ("维修服务", "Repair service"),
+        "staff": ("员工服务态度", "Staff attitude"),
+    }
+    return {key: Localized(zh=zh, en=en) for key, (zh, en) in names.items()}
+
+
+class SurveyPolicy(_Model):
+    """The satisfaction survey (满意度调查): what is asked, how fast forms go out, when to remind once.
+
+    Dimension keys travel in button data (Telegram allows 64 bytes), hence short keys of letters and `_`.
+    """
+
+    dimensions: dict[str, Localized] = Field(default_factory=_default_survey_dimensions)
+    rate_per_minute: int = Field(default=20, gt=0)
+    reminder_days: int = Field(default=3, gt=0)
+
+    @field_validator("dimensions")
+    @classmethod
+    def _short_keys(cls, value: dict[str, Localized]) -> dict[str, Localized]:
+        if not value:
+            raise ValueError("a survey needs at least one dimension")
+        for key in value:
+            if not key.replace("_", "").isalpha() or not key.isascii() or len(key) > 16:
+                raise ValueError(f"dimension key {key!r}: up to 16 ASCII letters or _")
+        return value
+
+
 class SiteConfig(_Model):
     """One estate."""
 
@@ -170,10 +208,15 @@ class SiteConfig(_Model):
     faq: dict[str, FaqEntry] = {}
     promises: Promises = Promises()
     callbacks: dict[str, CallbackRule] = {}
+    # Seed of the reproducible callback sample (a hash of seed and reference decides who is called back).
+    callback_seed: str = "回访"
     routing: Routing = Routing()
     assignment: Literal["grab", "round_robin", "least_loaded"] = "grab"
     at_risk_fraction: float = Field(default=0.8, gt=0.0, lt=1.0)
     digest_time: time = time(8, 0)
+    # Records are kept this long after a matter is finished (manual: archived quarterly, kept 2 years).
+    retention_days: int = Field(default=730, ge=30)
+    survey: SurveyPolicy = SurveyPolicy()
 
     @field_validator("timezone")
     @classmethod

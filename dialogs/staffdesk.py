@@ -26,6 +26,7 @@ from dialogs.domain import (
 )
 from dialogs.events import record, resident_actor
 from dialogs.flows.base import FlowName
+from dialogs.followup.policy import schedule as schedule_followup
 from dialogs.messages import ALERT, Action, ActionKind, Button
 from dialogs.permissions import StaffAction, allowed
 from dialogs.phones import mask_phone, mask_phones_in
@@ -344,6 +345,7 @@ class StaffDesk:
         ticket = self._change(
             turn, ticket, self._actor(member), TicketStatus.RESOLVED, note=note, outcome=outcome
         )
+        schedule_followup(turn, ticket)  # the callback (回访), in the same transaction as the resolution
         turn.say("staff.resolved", reference=ticket.reference)
         if ticket.type is TicketType.REPAIR:
             ref = ticket.reference

@@ -56,8 +56,7 @@ class Ticker:
         with self._uow_factory() as uow:
             now = self._clock.now()
             messages = job.run(uow, now)
-            for message in messages:
-                uow.outbox.enqueue(message=message, now=now)
+            uow.outbox.enqueue_many(messages=messages, now=now)  # one statement: a job may queue thousands
             uow.commit()
         if messages:
             log.info("tick queued messages", extra={"job": job.name, "count": len(messages)})

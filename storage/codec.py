@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from dialogs.domain import Conversation
-from dialogs.messages import Action, ActionKind, Button, ChannelName, Outgoing, Reply
+from dialogs.messages import Action, ActionKind, Button, ChannelName, FileKind, Outgoing, OutgoingFile, Reply
 
 __all__ = [
     "REPLY_PAYLOAD_VERSION",
@@ -28,7 +28,7 @@ REPLY_PAYLOAD_VERSION = 1
 
 def reply_to_json(reply: Reply) -> dict[str, Any]:
     """Serialise a `Reply` for the outbox `payload` column."""
-    return {
+    payload: dict[str, Any] = {
         "v": REPLY_PAYLOAD_VERSION,
         "text": reply.text,
         "buttons": [
@@ -38,6 +38,13 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
         "request_contact_label": reply.request_contact_label,
         "remove_keyboard": reply.remove_keyboard,
     }
+    if reply.file is not None:  # only when set: payloads without a file stay what earlier releases wrote
+        payload["file"] = {
+            "kind": reply.file.kind.value,
+            "path": reply.file.path,
+            "filename": reply.file.filename,
+        }
+    return payload
 
 
 def reply_from_json(payload: dict[str, Any]) -> Reply:
@@ -55,11 +62,22 @@ def reply_from_json(payload: dict[str, Any]) -> Reply:
         for row in payload.get("buttons", [])
     )
     label = payload.get("request_contact_label")
+    stored_file = payload.get("file")
+    file = (
+        None
+        if stored_file is None
+        else OutgoingFile(
+            kind=FileKind(stored_file["kind"]),
+            path=str(stored_file["path"]),
+            filename=str(stored_file["filename"]),
+        )
+    )
     return Reply(
         text=str(payload["text"]),
         buttons=rows,
         request_contact_label=None if label is None else str(label),
         remove_keyboard=bool(payload.get("remove_keyboard", False)),
+        file=file,
     )
 
 

@@ -2,17 +2,19 @@
 
 A sender runs short units of work: `claim` and commit, deliver outside any transaction, then `mark_sent`
 or `mark_failed` and commit. A claimed row is leased: if its sender dies, the lease runs out and another
-sender re-claims it, so a crash may deliver a message twice but never loses one.
+sender re-claims it, so a crash may deliver a message twice but never loses one. An at-most-once row
+(`Outgoing.once`, a callback question) is the exception: its expired lease means "maybe delivered", so it is
+never re-claimed; `take_unknown` marks it `unknown` and hands its id to a person to review.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, insert, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -22,6 +24,23 @@ from storage.dialect import dialect_name
 from storage.tables import OutboxRow, OutboxStatus, table_of
 
 __all__ = ["SqlOutboxRepository", "StoredMessage"]
+
+_INSERT = insert(table_of(OutboxRow)).returning(table_of(OutboxRow).c.id)
+
+
+def _values(message: Outgoing, now: datetime) -> dict[str, Any]:
+    """An outbox row's columns for a message due at `now`."""
+    return {
+        "channel": message.channel.value,
+        "chat_id": message.chat_id,
+        "audience": message.audience,
+        "payload": outgoing_to_payload(message),
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "available_at": now,
+        "created_at": now,
+        "once_key": message.once,
+    }
 
 
 @dataclass(frozen=True)
@@ -40,21 +59,17 @@ class SqlOutboxRepository:
         self._session = session
 
     def enqueue(self, *, message: Outgoing, now: datetime) -> int:
-        """Store a message for delivery, due at once; returns its id."""
-        row = OutboxRow(
-            channel=message.channel.value,
-            chat_id=message.chat_id,
-            audience=message.audience,
-            payload=outgoing_to_payload(message),
-            status=OutboxStatus.PENDING,
-            attempts=0,
-            available_at=now,
-            created_at=now,
-        )
-        self._session.add(row)
-        self._session.flush()
-        assert row.id is not None
-        return row.id
+        """Store a message for delivery, due at once; returns its id.
+
+        One prepared Core `INSERT … RETURNING` with parameters rather than an ORM object and a flush: a
+        backlog of follow-ups writes thousands of rows per transaction, and nothing reads them as objects.
+        """
+        return int(self._session.exec(_INSERT, params=_values(message, now)).scalar_one())
+
+    def enqueue_many(self, *, messages: Sequence[Outgoing], now: datetime) -> None:
+        """Store several messages, due at once, in their order, with one multi-row `INSERT`."""
+        if messages:
+            self._session.exec(insert(table_of(OutboxRow)), params=[_values(m, now) for m in messages])
 
     def claim(
         self, *, channel: str, now: datetime, limit: int, lease_seconds: int = 60
@@ -89,7 +104,11 @@ class SqlOutboxRepository:
             OutboxRow.channel == channel,
             or_(
                 and_(col(OutboxRow.status) == OutboxStatus.PENDING, col(OutboxRow.available_at) <= now),
-                and_(col(OutboxRow.status) == OutboxStatus.SENDING, col(OutboxRow.lease_until) <= now),
+                and_(
+                    col(OutboxRow.status) == OutboxStatus.SENDING,
+                    col(OutboxRow.lease_until) <= now,
+                    col(OutboxRow.once_key).is_(None),
+                ),
             ),
             ~held_back,
         )
@@ -116,14 +135,18 @@ class SqlOutboxRepository:
                 table.c.audience,
                 table.c.payload,
                 table.c.attempts,
+                table.c.once_key,
             )
         )
         rows = self._session.exec(statement).all()
         claimed = [
             StoredMessage(
                 id=row.id,
-                message=outgoing_from_payload(
-                    channel=row.channel, chat_id=row.chat_id, audience=row.audience, payload=row.payload
+                message=replace(
+                    outgoing_from_payload(
+                        channel=row.channel, chat_id=row.chat_id, audience=row.audience, payload=row.payload
+                    ),
+                    once=row.once_key,
                 ),
                 attempts=row.attempts,
             )
@@ -147,6 +170,55 @@ class SqlOutboxRepository:
                 lease_until=None,
                 last_error=error,
             )
+
+    def take_unknown(self, *, now: datetime, prefix: str, limit: int = 100) -> Sequence[str]:
+        """At-most-once rows whose lease ran out while sending become `unknown`; returns their `once` ids.
+
+        One `UPDATE … RETURNING` (with `SKIP LOCKED` on PostgreSQL), so each row is reported exactly once.
+        """
+        if limit <= 0:
+            return []
+        table = table_of(OutboxRow)
+        expired = (
+            select(col(OutboxRow.id))
+            .where(
+                col(OutboxRow.status) == OutboxStatus.SENDING,
+                col(OutboxRow.lease_until) <= now,
+                col(OutboxRow.once_key).startswith(prefix, autoescape=True),
+            )
+            .order_by(col(OutboxRow.id))
+            .limit(limit)
+        )
+        chosen: Any
+        if dialect_name(self._session) == "postgresql":
+            chosen = list(self._session.exec(expired.with_for_update(skip_locked=True)))
+            if not chosen:
+                return []
+        else:
+            chosen = expired.scalar_subquery()
+        statement = (
+            update(table)
+            .where(table.c.id.in_(chosen), table.c.status == OutboxStatus.SENDING)
+            .values(status=OutboxStatus.UNKNOWN, lease_until=None, last_error="lease expired while sending")
+            .returning(table.c.once_key)
+        )
+        return [str(row.once_key) for row in self._session.exec(statement).all()]
+
+    def release(self, *, message_id: int, retry_at: datetime, reason: str) -> None:
+        """Back to pending at `retry_at`, undoing the attempt `claim` counted; only from `sending`, so a row
+        that meanwhile went elsewhere is left alone."""
+        table = table_of(OutboxRow)
+        self._session.exec(
+            update(table)
+            .where(table.c.id == message_id, table.c.status == OutboxStatus.SENDING)
+            .values(
+                status=OutboxStatus.PENDING,
+                available_at=retry_at,
+                lease_until=None,
+                last_error=reason,
+                attempts=table.c.attempts - 1,  # `claim` counted it
+            )
+        )
 
     def _update(self, message_id: int, **values: Any) -> None:
         table = table_of(OutboxRow)

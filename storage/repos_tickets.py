@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
@@ -111,6 +111,15 @@ class SqlTicketRepository:
         if queue is not None:
             statement = statement.where(TicketRow.queue == queue)
         statement = statement.order_by(col(TicketRow.created_at), col(TicketRow.id))
+        return [_ticket(row) for row in self._session.exec(statement)]
+
+    def list_created_between(self, *, start: datetime, end: datetime) -> Sequence[Ticket]:
+        """Tickets received in [start, end), oldest first (the monthly report's month)."""
+        statement = (
+            select(TicketRow)
+            .where(col(TicketRow.created_at) >= start, col(TicketRow.created_at) < end)
+            .order_by(col(TicketRow.created_at), col(TicketRow.id))
+        )
         return [_ticket(row) for row in self._session.exec(statement)]
 
     def list_for_household(self, *, household_id: int) -> Sequence[Ticket]:

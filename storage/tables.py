@@ -21,12 +21,17 @@ from storage.types import UTCDateTime
 
 __all__ = [
     "ConversationRow",
+    "FollowUpRow",
     "HouseholdRow",
     "MessageRefRow",
     "OutboxRow",
     "OutboxStatus",
+    "ProcessedUpdateRow",
     "ResidentRow",
     "StaffRow",
+    "SurveyAnswerRow",
+    "SurveyCampaignRow",
+    "SurveyDeliveryRow",
     "TableBase",
     "TicketEventRow",
     "TicketRow",
@@ -59,6 +64,7 @@ class OutboxStatus:
     SENDING: ClassVar[str] = "sending"
     SENT: ClassVar[str] = "sent"
     FAILED: ClassVar[str] = "failed"
+    UNKNOWN: ClassVar[str] = "unknown"  # an at-most-once row whose sender died mid-send: reviewed by a person
 
 
 def _utc(*, nullable: bool) -> Any:
@@ -101,6 +107,10 @@ class ResidentRow(TableBase, table=True):
     language: str = Field(default="zh", max_length=8)
     household_id: int | None = Field(default=None, foreign_key="households.id", index=True)
     created_at: datetime | None = _utc(nullable=True)
+    # Set by the retention job when the person's data was removed (see `dialogs.records.retention`).
+    anonymised_at: datetime | None = _utc(nullable=True)
+    # Set when the chat answered "blocked" (Telegram 403); cleared when the resident writes again.
+    unreachable_since: datetime | None = _utc(nullable=True)
 
 
 class StaffRow(TableBase, table=True):
@@ -147,6 +157,8 @@ class TicketRow(TableBase, table=True):
     updated_at: datetime = _utc(nullable=False)
     queue: str | None = Field(default=None, max_length=64, index=True)
     assignee_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    # Set by the retention job when the ticket's personal data was removed (see `dialogs.records.retention`).
+    anonymised_at: datetime | None = _utc(nullable=True)
 
 
 class TicketEventRow(TableBase, table=True):
@@ -205,6 +217,8 @@ class OutboxRow(TableBase, table=True):
     created_at: datetime = _utc(nullable=False)
     sent_at: datetime | None = _utc(nullable=True)
     last_error: str | None = Field(default=None, sa_type=sa.Text())
+    # At-most-once messages (`Outgoing.once`): an expired lease means "maybe sent", reviewed, never re-sent.
+    once_key: str | None = Field(default=None, max_length=64)
 
 
 class MessageRefRow(TableBase, table=True):
@@ -226,3 +240,104 @@ class ScheduleMarkRow(TableBase, table=True):
 
     name: str = Field(max_length=64, primary_key=True)
     last_at: datetime = _utc(nullable=False)
+
+
+class ProcessedUpdateRow(TableBase, table=True):
+    """A channel update already handled (Telegram's `update_id`), recorded with the update's effects."""
+
+    __tablename__ = "processed_updates"
+    __table_args__ = (sa.Index("ix_processed_updates_processed_at", "processed_at"),)
+
+    channel: str = Field(max_length=16, primary_key=True)
+    update_id: int = _bigint(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    processed_at: datetime = _utc(nullable=False)
+
+
+class SurveyCampaignRow(TableBase, table=True):
+    """A satisfaction survey round; `dimensions` is the list of dimension keys it asks (JSON)."""
+
+    __tablename__ = "survey_campaigns"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128)
+    status: str = Field(max_length=16, index=True)
+    dimensions: list[str] = _json()
+    rate_per_minute: int
+    reminder_days: int
+    building: str | None = Field(default=None, max_length=32)
+    sample_share: float | None = Field(default=None)
+    seed: int = _bigint()
+    created_at: datetime = _utc(nullable=False)
+    started_at: datetime | None = _utc(nullable=True)
+    closed_at: datetime | None = _utc(nullable=True)
+
+
+class SurveyDeliveryRow(TableBase, table=True):
+    """One household's form in a campaign; the status index serves the sender's claim."""
+
+    __tablename__ = "survey_deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "household_id"),
+        sa.Index("ix_survey_deliveries_campaign_id_status", "campaign_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="survey_campaigns.id")
+    household_id: int = Field(foreign_key="households.id")
+    status: str = Field(max_length=16)
+    sent_at: datetime | None = _utc(nullable=True)
+    reminded_at: datetime | None = _utc(nullable=True)
+    completed_at: datetime | None = _utc(nullable=True)
+    finished_at: datetime | None = _utc(nullable=True)
+    comment: str | None = Field(default=None, sa_type=sa.Text())
+
+
+class SurveyAnswerRow(TableBase, table=True):
+    """A rating; unique per (form, dimension), which is what makes a second press count once."""
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (sa.UniqueConstraint("delivery_id", "dimension"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="survey_deliveries.id")
+    dimension: str = Field(max_length=16)
+    score: int
+    resident_id: int | None = Field(default=None, foreign_key="residents.id")
+    answered_at: datetime = _utc(nullable=False)
+
+
+class FollowUpRow(TableBase, table=True):
+    """A callback follow-up (回访) of a resolved ticket, sampled or not (see `dialogs.followup.records`)."""
+
+    __tablename__ = "followups"
+    __table_args__ = (
+        sa.UniqueConstraint("ticket_id"),
+        # the claims look for rows of one status by their due, asked or reminded time
+        sa.Index("ix_followups_status_due_at", "status", "due_at", "id"),
+        sa.Index("ix_followups_channel_chat_id_status", "channel", "chat_id", "status"),
+        sa.Index("ix_followups_resolved_at", "resolved_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id")
+    reference: str = Field(max_length=16)
+    kind: str = Field(max_length=32)
+    status: str = Field(max_length=16)
+    resident_id: int = Field(foreign_key="residents.id")
+    channel: str = Field(max_length=16)
+    chat_id: int = _bigint()
+    resolved_at: datetime = _utc(nullable=False)
+    due_at: datetime | None = _utc(nullable=True)
+    window_end: datetime = _utc(nullable=False)
+    created_at: datetime = _utc(nullable=False)
+    sent_at: datetime | None = _utc(nullable=True)
+    reminded_at: datetime | None = _utc(nullable=True)
+    answered_at: datetime | None = _utc(nullable=True)
+    phone_at: datetime | None = _utc(nullable=True)
+    phone_reason: str | None = Field(default=None, max_length=32)
+    phone_result: str | None = Field(default=None, max_length=32)
+    rating: int | None = Field(default=None)
+    solved: bool | None = Field(default=None)
+    comment: str = Field(default="", sa_type=sa.Text())
+    late: bool = Field(default=False)
+    complaint_reference: str | None = Field(default=None, max_length=16)

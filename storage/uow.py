@@ -13,23 +13,33 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dialogs.ports import (
+    ChatLocks,
     ConversationRepository,
+    FollowUpRepository,
     HouseholdRepository,
     MessageRefRepository,
     OutboxRepository,
+    ProcessedUpdateRepository,
+    RecordsRepository,
     ResidentRepository,
     ScheduleMarkRepository,
     StaffRepository,
+    SurveyRepository,
     TicketRepository,
 )
 from storage.repositories import (
+    SqlChatLocks,
     SqlConversationRepository,
+    SqlFollowUpRepository,
     SqlHouseholdRepository,
     SqlMessageRefRepository,
     SqlOutboxRepository,
+    SqlProcessedUpdateRepository,
+    SqlRecordsRepository,
     SqlResidentRepository,
     SqlScheduleMarkRepository,
     SqlStaffRepository,
+    SqlSurveyRepository,
     SqlTicketRepository,
 )
 
@@ -52,6 +62,11 @@ class SqlUnitOfWork:
     outbox: OutboxRepository
     message_refs: MessageRefRepository
     schedule_marks: ScheduleMarkRepository
+    chat_locks: ChatLocks
+    processed_updates: ProcessedUpdateRepository
+    records: RecordsRepository
+    surveys: SurveyRepository
+    followups: FollowUpRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -72,6 +87,11 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(session)
         self.message_refs = SqlMessageRefRepository(session)
         self.schedule_marks = SqlScheduleMarkRepository(session)
+        self.chat_locks = SqlChatLocks(session)
+        self.processed_updates = SqlProcessedUpdateRepository(session)
+        self.records = SqlRecordsRepository(session)
+        self.surveys = SqlSurveyRepository(session)
+        self.followups = SqlFollowUpRepository(session)
         return self
 
     def __exit__(

@@ -95,6 +95,7 @@ class FakeBotApi:
         self.calls: list[ApiCall] = []
         self.answered_callbacks: list[JsonDict] = []
         self.commands: list[JsonDict] = []
+        self.webhook: JsonDict | None = None  # the last setWebhook parameters (url, secret_token …)
         self._updates: list[JsonDict] = []
         self._sent: list[SentMessage] = []
         self._failures: dict[int, list[Failure]] = {}
@@ -335,6 +336,7 @@ class FakeBotApi:
             "getme": self._get_me,
             "getupdates": self._get_updates,
             "deletewebhook": self._true,
+            "setwebhook": self._set_webhook,
             "setmycommands": self._set_my_commands,
             "getmycommands": self._get_my_commands,
             "sendmessage": self._send_message,
@@ -388,6 +390,10 @@ class FakeBotApi:
             except TimeoutError:
                 pass
         return ready()[:limit]
+
+    async def _set_webhook(self, params: JsonDict) -> bool:
+        self.webhook = dict(params)
+        return True
 
     async def _set_my_commands(self, params: JsonDict) -> bool:
         if self.fail_set_my_commands:

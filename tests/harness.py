@@ -45,6 +45,11 @@ class CollectingTransport:
         """Conversation tests speak on the console channel."""
         return ChannelName.CONSOLE
 
+    @property
+    def files(self) -> list[Outgoing]:
+        """The delivered messages that carried a file (a photo or a document)."""
+        return [message for message in self.delivered if message.reply.file is not None]
+
     async def send(self, message: Outgoing, *, edit_message_id: int | None = None) -> DeliveryResult:
         """Collect the message; an edit keeps the id of the message it replaces."""
         self.delivered.append(message)

@@ -12,6 +12,7 @@ import logging
 from aiogram.filters.callback_data import MAX_CALLBACK_LENGTH, CallbackData
 
 from dialogs.messages import Action, ActionKind
+from dialogs.text import clean
 
 __all__ = ["MAX_CALLBACK_LENGTH", "ActionCallback", "pack_action", "unpack_action"]
 
@@ -51,7 +52,11 @@ def unpack_action(data: str | None) -> Action | None:
     if not data:
         return None
     try:
-        return ActionCallback.unpack(data).to_action()
+        action = ActionCallback.unpack(data).to_action()
     except (TypeError, ValueError):
         logger.warning("unrecognised callback data", extra={"length": len(data)})
         return None
+    if clean(action.arg) != action.arg:  # never ours; a NUL byte would even fail PostgreSQL text columns
+        logger.warning("callback data with control characters", extra={"length": len(data)})
+        return None
+    return action

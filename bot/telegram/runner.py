@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommand, CallbackQuery, Chat, Message, TelegramObject, User
+from aiogram.types import BotCommand, CallbackQuery, Chat, Message, TelegramObject, Update, User
 
 from bot.telegram.translate import from_callback_query, from_message
 from dialogs.messages import IncomingMessage
@@ -41,7 +42,9 @@ def make_bot(token: str, api_base: str) -> Bot:
 class ChatOrderMiddleware(BaseMiddleware):
     """Serialises updates per chat with one `asyncio.Lock` per active chat (FIFO, so order is kept).
 
-    Locks are dropped when nobody holds or waits for them, so the map only holds busy chats.
+    Locks are dropped when nobody holds or waits for them, so the map only holds busy chats. This orders a
+    chat within one process; across webhook workers the engine's transaction takes the chat's database lock
+    (`dialogs.ports.ChatLocks`), and this lock keeps a process from tying up threads waiting on it.
     """
 
     def __init__(self) -> None:
@@ -73,18 +76,23 @@ class ChatOrderMiddleware(BaseMiddleware):
 def _router(on_message: OnMessage) -> Router:
     router = Router(name="frontdesk")
 
+    # `event_update` (injected by aiogram) carries the update id the engine records to drop redeliveries.
     @router.message()
-    async def handle_message(message: Message) -> None:
-        await on_message(from_message(message))
+    async def handle_message(message: Message, event_update: Update) -> None:
+        await on_message(replace(from_message(message), update_id=event_update.update_id))
 
     @router.callback_query()
-    async def handle_callback(query: CallbackQuery) -> None:
-        alert = await on_message(from_callback_query(query))
+    async def handle_callback(query: CallbackQuery, event_update: Update) -> None:
+        alert = await on_message(replace(from_callback_query(query), update_id=event_update.update_id))
         await _answer_quietly(query, alert)  # stops the button's spinner; a refusal pops up for the presser
 
     @router.edited_message()
-    async def handle_edit(message: Message) -> None:
-        logger.debug("edited message ignored", extra={"chat_id": message.chat.id})
+    async def handle_edit(message: Message, event_update: Update) -> None:
+        # Not re-read (the original already acted); in a private chat the person is told to send a new one.
+        if message.chat.type != "private":
+            logger.debug("edited group message ignored", extra={"chat_id": message.chat.id})
+            return
+        await on_message(replace(from_message(message), update_id=event_update.update_id, edited=True))
 
     return router
 

@@ -2,8 +2,8 @@
 
 This is the only place that knows how Telegram spells a photo, a shared contact or a pressed button; the
 engine sees frozen dataclasses. Button data is decoded through the typed `ActionCallback`; data we do not
-recognise (an old keyboard, a forged query) becomes a message with no action, which the engine treats as
-noise, rather than an error.
+recognise (an old keyboard, a forged query) becomes an `UNKNOWN` action, which the engine answers with a
+"this button has expired" pop-up and never acts on, rather than an error.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.telegram.callbacks import unpack_action
 from dialogs.messages import (
+    Action,
+    ActionKind,
     Attachment,
     AttachmentKind,
     ChannelName,
@@ -89,6 +91,7 @@ def from_callback_query(query: CallbackQuery) -> IncomingMessage:
     action = unpack_action(query.data)
     if action is None:  # unpack_action already warned about data that is not ours
         logger.debug("callback query without a usable action", extra={"user_id": query.from_user.id})
+        action = Action(kind=ActionKind.UNKNOWN)
     return IncomingMessage(
         channel=ChannelName.TELEGRAM,
         chat_id=chat.id if chat else query.from_user.id,

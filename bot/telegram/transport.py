@@ -12,7 +12,10 @@ text parts, a reply keyboard), is sent as a new message instead, whose id the se
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import replace
+from pathlib import Path
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -28,11 +31,11 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import FSInputFile, InlineKeyboardMarkup
 
 from bot.outbox import Blocked, Delivered, DeliveryResult, Failed, RetryAfter
-from bot.telegram.render import render_reply
-from dialogs.messages import ChannelName, Outgoing
+from bot.telegram.render import render_markup, render_reply
+from dialogs.messages import ChannelName, FileKind, Outgoing, OutgoingFile
 
 __all__ = ["TelegramTransport", "classify_error"]
 
@@ -40,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 # Telegram's descriptions (lower case) of edits that cannot be done but need not be: see `send`.
 _NOT_MODIFIED = "message is not modified"
+# Telegram's limit on a photo's or document's caption.
+MAX_CAPTION_LENGTH = 1024
 _EDIT_TARGET_GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
 
 
@@ -74,7 +79,10 @@ class TelegramTransport:
         return ChannelName.TELEGRAM
 
     async def send(self, message: Outgoing, *, edit_message_id: int | None = None) -> DeliveryResult:
-        """Edit `edit_message_id` when given and possible, else send the reply as new message(s)."""
+        """Edit `edit_message_id` when given and possible, else send the reply as new message(s); a reply
+        with a file is always sent anew (its text becomes the caption)."""
+        if message.reply.file is not None:
+            return await self._send_file(message, message.reply.file)
         if edit_message_id is not None:
             edited = await self._edit(message, edit_message_id)
             if edited is not None:
@@ -118,6 +126,34 @@ class TelegramTransport:
                 return self._failed(message, error, "send")
             sent_id = sent.message_id
         return Delivered(external_id=sent_id)
+
+    async def _send_file(self, message: Outgoing, file: OutgoingFile) -> DeliveryResult:
+        """Send a photo or document from the var directory; a text too long for a caption goes first as
+        its own message(s) and the file follows without one. A file that is gone cannot come back, so
+        that failure is final."""
+        caption: str | None = message.reply.text or None
+        if caption is not None and len(caption) > MAX_CAPTION_LENGTH:
+            result = await self._send_new(replace(message, reply=replace(message.reply, file=None)))
+            if not isinstance(result, Delivered):
+                return result
+            caption = None
+        path = Path(file.path)
+        if not await asyncio.to_thread(path.is_file):
+            return Failed(error=f"file to send is missing: {file.filename}", retryable=False)
+        upload = FSInputFile(path, filename=file.filename)
+        markup = render_markup(message.reply)
+        try:
+            if file.kind is FileKind.PHOTO:
+                sent = await self._bot.send_photo(
+                    chat_id=message.chat_id, photo=upload, caption=caption, reply_markup=markup
+                )
+            else:
+                sent = await self._bot.send_document(
+                    chat_id=message.chat_id, document=upload, caption=caption, reply_markup=markup
+                )
+        except AiogramError as error:
+            return self._failed(message, error, "send_file")
+        return Delivered(external_id=sent.message_id)
 
     @staticmethod
     def _failed(message: Outgoing, error: AiogramError, action: str) -> DeliveryResult:

@@ -39,6 +39,8 @@ class FlowName(StrEnum):
     HANDOFF = "handoff"
     CLARIFY = "clarify"
     STAFF = "staff"
+    SURVEY = "survey"
+    FOLLOWUP = "followup"
 
 
 class Flow(Protocol):

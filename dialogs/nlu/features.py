@@ -7,6 +7,10 @@ from a failed repair. To keep loading fast and small, parsing does not load jieb
 (0.6 s, 65 MB): training segments the training texts with the full dictionary once and keeps only the words
 it found; a jieba `Tokenizer` over that small dictionary then segments both training and live texts, so the
 two always agree, and a word it does not know could not have had a weight anyway.
+
+Two derived word features help with phrasings the data does not contain: words under a negation get their
+own feature ("not correct" is evidence for deny, "correct" for affirm), and English words also give a crude
+stem, so an unseen inflection ("talking") still meets the weight its base form ("talk") learned.
 """
 
 from __future__ import annotations
@@ -27,6 +31,15 @@ NGRAM_RANGE = (1, 4)
 _CHAR = "c:"
 _WORD = "w:"
 _BIGRAM = "b:"
+_NEGATED = "n:"
+_STEM = "s:"
+_SUFFIXES = ("ing", "ed", "es", "s", "ly")
+NEGATION_SCOPE = 3
+# Words that open a negation's scope; English "-n't" forms are recognised by their ending.
+_NEGATORS = frozenset(
+    {"not", "no", "never", "nope", "nah", "neither", "nor", "cannot", "dont", "isnt"}
+    | {"不", "没", "没有", "别", "未", "非"}
+)
 
 
 def _quiet_jieba() -> None:
@@ -93,7 +106,44 @@ def feature_strings(text: str, segmenter: WordSegmenter) -> tuple[list[str], lis
     words = segmenter.words(text)
     word_features = [_WORD + w for w in words]
     word_features.extend(f"{_BIGRAM}{a} {b}" for a, b in zip(["<s>", *words], [*words, "</s>"], strict=True))
+    word_features.extend(_NEGATED + w for w in negated_words(words))
+    word_features.extend(_STEM + stem for stem in map(english_stem, words) if stem)
     return chars, word_features
+
+
+def english_stem(word: str) -> str | None:
+    """A crude stem of an English word ("talking", "talked", "talks" -> "talk"); None for other tokens.
+
+    Unseen inflections are common in short English chat ("nice talking to you" when the data says "talk");
+    the character n-grams see the shared prefix only diluted among the others. Words without a suffix stem
+    to themselves, so that "talk" and "talking" share the feature.
+    """
+    if len(word) < 3 or not word.isascii() or not word.isalpha():
+        return None
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and not word.endswith("ss") and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def negated_words(words: list[str]) -> list[str]:
+    """The words inside a negation's scope: up to `NEGATION_SCOPE` words after a negator, until punctuation.
+
+    "that's not correct" and "that's correct" share every word and nearly every n-gram; a separate feature
+    for "correct under a negation" lets the model learn that the pair means opposite things (deny, affirm)
+    from every negated phrase at once instead of from each phrasing separately.
+    """
+    scoped: list[str] = []
+    remaining = 0
+    for word in words:
+        if word in _NEGATORS or word.endswith("n't"):
+            remaining = NEGATION_SCOPE
+        elif remaining and word[0].isalnum():  # letters, digits and CJK; punctuation ends the scope
+            scoped.append(word)
+            remaining -= 1
+        else:
+            remaining = 0
+    return scoped
 
 
 class Vectoriser:

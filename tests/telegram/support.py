@@ -59,6 +59,10 @@ class InMemoryOutbox:
         self.rows.append(row)
         return row.id
 
+    def enqueue_many(self, *, messages: Sequence[Outgoing], now: datetime) -> None:
+        for message in messages:
+            self.enqueue(message=message, now=now)
+
     def claim(
         self, *, channel: str, now: datetime, limit: int, lease_seconds: int = 60
     ) -> Sequence[PendingRow]:
@@ -88,6 +92,22 @@ class InMemoryOutbox:
         else:
             row.due_at = retry_at
         self.marks.put_nowait(("given_up" if retry_at is None else "retry", message_id))
+
+    def release(self, *, message_id: int, retry_at: datetime, reason: str) -> None:
+        row = self.rows[message_id - 1]  # not an attempt: `attempts` stays
+        row.errors.append(reason)
+        row.lease_until, row.due_at = None, retry_at
+        self.marks.put_nowait(("retry", message_id))
+
+    def take_unknown(self, *, now: datetime, prefix: str, limit: int = 100) -> Sequence[str]:
+        taken: list[str] = []
+        for row in self.rows:
+            once = row.message.once
+            expired = row.lease_until is not None and row.lease_until <= now and row.sent_at is None
+            if once and once.startswith(prefix) and expired and not row.given_up and len(taken) < limit:
+                row.given_up, row.lease_until = True, None
+                taken.append(once)
+        return taken
 
     async def next_mark(self, timeout: float = 5) -> tuple[str, int]:  # noqa: ASYNC109
         """The next mark_sent/mark_failed the sender made."""

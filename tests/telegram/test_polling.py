@@ -71,7 +71,7 @@ async def test_inline_buttons_round_trip_a_typed_action(fake_bot_api: FakeBotApi
     assert [answer["callback_query_id"] for answer in fake_bot_api.answered_callbacks] == [query_id]
 
 
-async def test_forged_callback_data_arrives_without_action_and_is_answered(
+async def test_forged_callback_data_arrives_as_an_unknown_action_and_is_answered(
     fake_bot_api: FakeBotApi, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with running_bot(fake_bot_api) as bot:
@@ -81,7 +81,7 @@ async def test_forged_callback_data_arrives_without_action_and_is_answered(
             fake_bot_api.push_callback(RESIDENT, first.message_id, "a:explode:now")
             await fake_bot_api.wait_for_messages(RESIDENT, 2)
 
-    assert bot.incoming[1].action is None and bot.incoming[1].text == ""
+    assert bot.incoming[1].action == Action(ActionKind.UNKNOWN) and bot.incoming[1].text == ""
     assert len(fake_bot_api.answered_callbacks) == 1
     assert any("callback" in record.getMessage() for record in caplog.records)
 
@@ -123,20 +123,23 @@ async def test_media_and_location_become_attachments(fake_bot_api: FakeBotApi) -
     assert location.location == Location(latitude=31.23, longitude=121.47)
 
 
-async def test_group_messages_pass_with_is_private_false_and_edits_are_ignored(
+async def test_group_messages_pass_with_is_private_false_and_private_edits_are_marked(
     fake_bot_api: FakeBotApi,
 ) -> None:
     group = -100200
     async with running_bot(fake_bot_api) as bot:
         fake_bot_api.push_edited_text(RESIDENT, "edited")
+        fake_bot_api.push_edited_text(RESIDENT, "edited in the group", chat_id=group)
         fake_bot_api.push_text(RESIDENT, "in the group", chat_id=group)
         await fake_bot_api.wait_for_messages(group, 1)
         fake_bot_api.push_text(RESIDENT, "after")
-        await fake_bot_api.wait_for_messages(RESIDENT, 1)
+        await fake_bot_api.wait_for_messages(RESIDENT, 2)
 
-    assert [(message.chat_id, message.text, message.is_private) for message in bot.incoming] == [
-        (group, "in the group", False),
-        (RESIDENT, "after", True),
+    seen = [(message.chat_id, message.text, message.is_private, message.edited) for message in bot.incoming]
+    assert seen == [
+        (RESIDENT, "edited", True, True),  # the engine answers it (not re-read); a group edit never arrives
+        (group, "in the group", False, False),
+        (RESIDENT, "after", True, False),
     ]
 
 

@@ -1,0 +1,1 @@
+"""Rendering the monthly report: spreadsheet (openpyxl), Markdown, HTML and a chart (matplotlib)."""

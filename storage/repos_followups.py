@@ -1,0 +1,242 @@
+"""Callback follow-ups (回访) in the database: due work claimed atomically, answers recorded once.
+
+A claim chooses and updates in one step: PostgreSQL locks the chosen rows with `FOR UPDATE SKIP LOCKED`
+(a concurrent worker passes over them instead of waiting), SQLite does the choice and the update in one
+`UPDATE … RETURNING` under its single write lock. The status moves in the same transaction as the outgoing
+question is written to the outbox, so a worker that dies before committing leaves the row as it was (nothing
+lost) and one that commits has both (nothing asked twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from dialogs.followup.records import FollowUp, FollowUpKind, FollowUpStatus
+from storage.dialect import dialect_name
+from storage.rows import stored
+from storage.tables import FollowUpRow, ResidentRow, TicketRow, table_of
+
+__all__ = ["SqlFollowUpRepository"]
+
+# A ticket whose follow-up may be asked: still handled (not reopened since).
+_HANDLED = ("resolved", "closed")
+
+
+def _followup(values: Mapping[str, Any]) -> FollowUp:
+    return FollowUp(
+        id=values["id"],
+        ticket_id=values["ticket_id"],
+        reference=values["reference"],
+        kind=FollowUpKind(values["kind"]),
+        status=FollowUpStatus(values["status"]),
+        resident_id=values["resident_id"],
+        channel=values["channel"],
+        chat_id=values["chat_id"],
+        resolved_at=values["resolved_at"],
+        due_at=values["due_at"],
+        window_end=values["window_end"],
+        created_at=values["created_at"],
+        sent_at=values["sent_at"],
+        reminded_at=values["reminded_at"],
+        answered_at=values["answered_at"],
+        phone_at=values["phone_at"],
+        phone_reason=values["phone_reason"],
+        phone_result=values["phone_result"],
+        rating=values["rating"],
+        solved=values["solved"],
+        comment=values["comment"] or "",
+        late=bool(values["late"]),
+        complaint_reference=values["complaint_reference"],
+    )
+
+
+def _from_row(row: FollowUpRow) -> FollowUp:
+    return _followup(row.model_dump())
+
+
+def _fields(followup: FollowUp) -> dict[str, Any]:
+    fields = asdict(followup)
+    fields.pop("id")
+    fields["kind"] = followup.kind.value
+    fields["status"] = followup.status.value
+    return fields
+
+
+class SqlFollowUpRepository:
+    """Implements `dialogs.ports.FollowUpRepository` over one session."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, *, followup: FollowUp) -> FollowUp:
+        """Insert a new follow-up."""
+        return _from_row(stored(self._session, FollowUpRow, None, _fields(followup)))
+
+    def save(self, *, followup: FollowUp) -> FollowUp:
+        """Update a stored follow-up (insert when it has no id)."""
+        return _from_row(stored(self._session, FollowUpRow, followup.id, _fields(followup)))
+
+    def get(self, *, followup_id: int) -> FollowUp | None:
+        """A follow-up by id."""
+        row = self._session.get(FollowUpRow, followup_id, populate_existing=True)
+        return _from_row(row) if row is not None else None
+
+    def for_ticket(self, *, ticket_id: int) -> FollowUp | None:
+        """The ticket's follow-up, if it has one."""
+        row = self._session.exec(select(FollowUpRow).where(FollowUpRow.ticket_id == ticket_id)).first()
+        return _from_row(row) if row is not None else None
+
+    def awaiting_answer(self, *, channel: str, chat_id: int) -> FollowUp | None:
+        """The newest asked, unanswered follow-up of a chat."""
+        statement = (
+            select(FollowUpRow)
+            .where(
+                FollowUpRow.channel == channel,
+                FollowUpRow.chat_id == chat_id,
+                col(FollowUpRow.status).in_([FollowUpStatus.ASKED.value, FollowUpStatus.REMINDED.value]),
+            )
+            .order_by(col(FollowUpRow.sent_at).desc(), col(FollowUpRow.id).desc())
+        )
+        row = self._session.exec(statement).first()
+        return _from_row(row) if row is not None else None
+
+    def claim_due(self, *, now: datetime, limit: int) -> Sequence[FollowUp]:
+        """Scheduled follow-ups due at `now` (ticket still handled) become `asked`, late past the window."""
+        # Correlated, so each candidate (taken in due order from the status index) costs one key lookup.
+        handled = (
+            select(col(TicketRow.id))
+            .where(col(TicketRow.id) == col(FollowUpRow.ticket_id), col(TicketRow.status).in_(_HANDLED))
+            .exists()
+        )
+        due = (
+            select(col(FollowUpRow.id))
+            .where(
+                FollowUpRow.status == FollowUpStatus.SCHEDULED.value,
+                col(FollowUpRow.due_at) <= now,
+                handled,
+            )
+            .order_by(col(FollowUpRow.due_at), col(FollowUpRow.id))
+        )
+        table = table_of(FollowUpRow)
+        return self._claim(
+            due,
+            limit,
+            status=FollowUpStatus.ASKED.value,
+            sent_at=now,
+            late=table.c.window_end < now,
+        )
+
+    def claim_reminders(self, *, asked_before: datetime, now: datetime, limit: int) -> Sequence[FollowUp]:
+        """Asked before `asked_before`, still unanswered: reminded now."""
+        due = (
+            select(col(FollowUpRow.id))
+            .where(FollowUpRow.status == FollowUpStatus.ASKED.value, col(FollowUpRow.sent_at) <= asked_before)
+            .order_by(col(FollowUpRow.sent_at), col(FollowUpRow.id))
+        )
+        return self._claim(due, limit, status=FollowUpStatus.REMINDED.value, reminded_at=now)
+
+    def claim_phone(self, *, reminded_before: datetime, now: datetime, limit: int) -> Sequence[FollowUp]:
+        """Reminded before `reminded_before`, still unanswered: handed to staff as a phone task now."""
+        due = (
+            select(col(FollowUpRow.id))
+            .where(
+                FollowUpRow.status == FollowUpStatus.REMINDED.value,
+                col(FollowUpRow.reminded_at) <= reminded_before,
+            )
+            .order_by(col(FollowUpRow.reminded_at), col(FollowUpRow.id))
+        )
+        return self._claim(
+            due,
+            limit,
+            status=FollowUpStatus.PHONE.value,
+            phone_at=now,
+            phone_reason="no_answer",
+        )
+
+    def _claim(self, due: Any, limit: int, **values: Any) -> list[FollowUp]:
+        """Move up to `limit` rows chosen by `due` (of one status) to new `values`, atomically."""
+        if limit <= 0:
+            return []
+        due = due.limit(limit)
+        chosen: Any
+        if dialect_name(self._session) == "postgresql":
+            chosen = list(self._session.exec(due.with_for_update(skip_locked=True, of=FollowUpRow)))
+            if not chosen:
+                return []
+        else:
+            chosen = due.scalar_subquery()
+        table = table_of(FollowUpRow)
+        # The chosen rows are locked (PostgreSQL) or chosen in this very statement (SQLite): matching them by
+        # primary key alone keeps the update an index lookup per row however many rows share the status.
+        statement = update(table).where(table.c.id.in_(chosen)).values(**values).returning(*table.c)
+        rows = self._session.exec(statement).all()
+        return sorted((_followup(dict(row._mapping)) for row in rows), key=lambda f: f.id or 0)
+
+    def record_rating(self, *, followup_id: int, rating: int, now: datetime) -> bool:
+        """Store the rating unless one is stored: one statement, so two presses at once count once."""
+        table = table_of(FollowUpRow)
+        result = self._session.exec(
+            update(table)
+            .where(table.c.id == followup_id, table.c.rating.is_(None))
+            .values(rating=rating, answered_at=now)
+        )
+        return bool(result.rowcount)
+
+    def record_solved(self, *, followup_id: int, solved: bool, now: datetime) -> bool:
+        """Store "was it solved" unless stored already."""
+        table = table_of(FollowUpRow)
+        result = self._session.exec(
+            update(table)
+            .where(table.c.id == followup_id, table.c.solved.is_(None))
+            .values(solved=solved, answered_at=now)
+        )
+        return bool(result.rowcount)
+
+    def list_resolved(self, *, start: datetime, end: datetime) -> Sequence[FollowUp]:
+        """Follow-ups of tickets resolved in [start, end), oldest first."""
+        statement = (
+            select(FollowUpRow)
+            .where(col(FollowUpRow.resolved_at) >= start, col(FollowUpRow.resolved_at) < end)
+            .order_by(col(FollowUpRow.resolved_at), col(FollowUpRow.id))
+        )
+        return [_from_row(row) for row in self._session.exec(statement)]
+
+    def languages(self, *, resident_ids: Sequence[int]) -> dict[int, str]:
+        """The residents' current languages, by id (one query for a whole batch)."""
+        if not resident_ids:
+            return {}
+        statement = select(col(ResidentRow.id), col(ResidentRow.language)).where(
+            col(ResidentRow.id).in_(sorted(set(resident_ids)))
+        )
+        rows = self._session.exec(statement)
+        return {resident_id: language for resident_id, language in rows if resident_id is not None}
+
+    def unreachable(self, *, resident_ids: Sequence[int]) -> set[int]:
+        """Those of the residents who blocked the bot."""
+        if not resident_ids:
+            return set()
+        statement = select(col(ResidentRow.id)).where(
+            col(ResidentRow.id).in_(sorted(set(resident_ids))),
+            col(ResidentRow.unreachable_since).is_not(None),
+        )
+        return {resident_id for resident_id in self._session.exec(statement) if resident_id is not None}
+
+    def set_reachable(self, *, resident_id: int, unreachable_since: datetime | None) -> None:
+        """Mark a resident unreachable since a time, or reachable again (None); no-op when unchanged."""
+        table = table_of(ResidentRow)
+        condition = (
+            table.c.unreachable_since.is_not(None)
+            if unreachable_since is None
+            else table.c.unreachable_since.is_(None)
+        )
+        self._session.exec(
+            update(table)
+            .where(table.c.id == resident_id, condition)
+            .values(unreachable_since=unreachable_since)
+        )

@@ -1,0 +1,73 @@
+"""Exactly-once intake: processed update ids and the per-chat lock, both inside the engine's transaction.
+
+Telegram redelivers an update whose webhook call failed or timed out, and long polling hands out again
+whatever was not confirmed before a restart. Recording the update id in the same transaction as the
+update's effects makes the record and the effects commit (or vanish) together: a redelivered update finds
+its id and has no second effect; an update whose handler died finds none and is handled in full.
+
+Per-chat order across processes uses a PostgreSQL transaction-level advisory lock rather than a Redis lock:
+it is held by the very transaction that reads and writes the chat's state, so "lock, read, write, commit"
+is one atomic step (no lease that can run out mid-update, no compare-and-set needed on the conversation
+row), and PostgreSQL releases it by itself when the holder commits, rolls back or dies (kill -9 closes the
+connection). SQLite has a single writer and this product runs one process on it, where the channel's
+in-process lock already orders a chat; there the lock is a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
+
+from storage.dialect import dialect_name, upsert_insert
+from storage.tables import ProcessedUpdateRow, table_of
+
+__all__ = ["SqlChatLocks", "SqlProcessedUpdateRepository", "chat_lock_key"]
+
+
+def chat_lock_key(channel: str, chat_id: int) -> int:
+    """A stable signed 64-bit advisory-lock key for a chat (the same in every process and version)."""
+    digest = hashlib.blake2b(f"frontdesk-chat:{channel}:{chat_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class SqlChatLocks:
+    """Implements `dialogs.ports.ChatLocks`: `pg_advisory_xact_lock` on PostgreSQL, nothing on SQLite."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def lock(self, *, channel: str, chat_id: int) -> None:
+        """Block until this transaction holds the chat's lock (released with the transaction)."""
+        if dialect_name(self._session) == "postgresql":
+            self._session.exec(select(func.pg_advisory_xact_lock(chat_lock_key(channel, chat_id))))
+
+
+class SqlProcessedUpdateRepository:
+    """Implements `dialogs.ports.ProcessedUpdateRepository` over one session."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def claim(self, *, channel: str, update_id: int, now: datetime) -> bool:
+        """Insert the id; a concurrent transaction inserting the same id waits for this one and then finds
+        it (`ON CONFLICT DO NOTHING`), so exactly one of two racing deliveries proceeds."""
+        table = table_of(ProcessedUpdateRow)
+        insert = upsert_insert(self._session, table).values(
+            channel=channel, update_id=update_id, processed_at=now
+        )
+        created = self._session.exec(
+            insert.on_conflict_do_nothing(index_elements=["channel", "update_id"]).returning(
+                table.c.update_id
+            )
+        ).first()
+        return created is not None
+
+    def prune(self, *, before: datetime) -> int:
+        """Delete records older than `before`; returns how many."""
+        result = self._session.exec(
+            delete(ProcessedUpdateRow).where(col(ProcessedUpdateRow.processed_at) < before)
+        )
+        return int(result.rowcount or 0)
