@@ -104,6 +104,9 @@ class Resident:
     language: str = "zh"
     household_id: int | None = None
     created_at: datetime | None = None
+    # Set when Telegram said the resident blocked the bot (403); read-only here: only
+    # `FollowUpRepository.set_reachable` writes it, so saving a resident never clears it by accident.
+    unreachable_since: datetime | None = None
 
 
 @dataclass(frozen=True)

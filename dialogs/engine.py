@@ -141,7 +141,8 @@ class Engine:
                 return []
             turn = self._open_turn(uow, message, now)
             self._dispatch(turn)
-            uow.residents.save(resident=turn.resident)
+            if turn.resident != turn.stored_resident:  # most messages change nothing about the person
+                uow.residents.save(resident=turn.resident)
             uow.conversations.save(
                 conversation=Conversation(
                     channel=message.channel.value,
@@ -238,7 +239,8 @@ class Engine:
                     created_at=now,
                 )
             )
-        elif message.first_name and message.first_name != resident.display_name:
+        stored = resident
+        if message.first_name and message.first_name != resident.display_name:
             resident = replace(resident, display_name=message.first_name)
         conversation = uow.conversations.load(channel=message.channel.value, chat_id=message.chat_id)
         turn = Turn(
@@ -250,6 +252,7 @@ class Engine:
             nlu=self._nlu,
             now=now,
             staff_chat_id=self._staff_chat_id,
+            stored_resident=stored,
         )
         if conversation is not None and conversation.version == CONVERSATION_VERSION:
             turn.flow, turn.step = conversation.flow, conversation.step

@@ -35,6 +35,8 @@ class Turn:
     slots: dict[str, Any] = field(default_factory=dict)
     misses: int = 0
     staff_chat_id: int | None = None
+    # The resident as stored when the turn began: the engine writes the record back only if it changed.
+    stored_resident: Resident | None = None
     replies: list[Outgoing] = field(default_factory=list)
     _parse: ParseResult | None = None
 

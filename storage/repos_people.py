@@ -28,6 +28,7 @@ def _resident(row: ResidentRow) -> Resident:
         language=row.language,
         household_id=row.household_id,
         created_at=row.created_at,
+        unreachable_since=row.unreachable_since,
     )
 
 

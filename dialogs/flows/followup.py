@@ -104,7 +104,7 @@ class FollowUpFlow:
 
     def seen(self, turn: Turn) -> None:
         """The resident wrote to the bot: whatever blocked it before, they are reachable again."""
-        if turn.resident.id is not None:
+        if turn.resident.id is not None and turn.resident.unreachable_since is not None:
             turn.uow.followups.set_reachable(resident_id=turn.resident.id, unreachable_since=None)
 
     def answers(self, turn: Turn) -> bool:
