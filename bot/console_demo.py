@@ -23,7 +23,7 @@ from dialogs.site import SiteConfig
 
 DEMO_STAFF_CHAT = -1000
 DEMO_STAFF: tuple[tuple[int, str, StaffRole, tuple[str, ...]], ...] = (
-    (900001, "小李", StaffRole.AGENT, ("front_desk", "courtesy")),
+    (900001, "李娜", StaffRole.AGENT, ("front_desk", "courtesy")),
     (900002, "王师傅", StaffRole.TECHNICIAN, ("plumbing", "electrical", "general_maintenance")),
     (900003, "赵主管", StaffRole.SUPERVISOR, ()),
     (900004, "钱经理", StaffRole.MANAGER, ()),

@@ -144,8 +144,32 @@ class FollowUpFlow:
             return
         if turn.text:
             comment = f"{followup.comment}\n{turn.text}".strip()
-            turn.uow.followups.save(followup=replace(followup, comment=comment))
+            followup = turn.uow.followups.save(followup=replace(followup, comment=comment))
+            if followup.complaint_reference is not None:
+                self._pass_on_comment(turn, followup, turn.text)
         turn.say("followup.thanks", reference=followup.reference)
+
+    def _pass_on_comment(self, turn: Turn, followup: FollowUp, comment: str) -> None:
+        """A comment typed after an unsatisfactory answer belongs to the complaint it opened: noted on it, and
+        the supervisors (told before the comment came) hear it too, since it is what they will call about."""
+        complaint = turn.uow.tickets.get(reference=followup.complaint_reference or "")
+        if complaint is None:
+            return
+        record(
+            turn,
+            complaint,
+            EventKind.NOTE,
+            f"resident:{turn.resident.id}",
+            text=comment,
+            followup=followup.id,
+        )
+        lang = turn.site.default_language
+        text = turn.catalog.t(
+            lang, "followup.staff.comment_added", complaint=complaint.reference, comment=comment
+        )
+        queue = complaint.queue or turn.site.routing.default_queue
+        for member in supervisors_of(list(turn.uow.staff.list(active_only=True)), queue):
+            turn.send(member.telegram_id, text)
 
     def reprompt(self, turn: Turn) -> None:
         """Ask for the comment again."""

@@ -247,3 +247,27 @@ def test_every_resolved_repair_gets_a_record_sampled_or_not(center: Center) -> N
         assert (followup.status is FollowUpStatus.SCHEDULED) is expected
         statuses.append(followup.status)
     assert FollowUpStatus.NOT_SAMPLED in statuses  # 30 %: most are recorded without being asked
+
+
+def test_a_comment_after_an_unsatisfactory_answer_reaches_the_complaint_and_the_supervisor(
+    center: Center,
+) -> None:
+    reference = center.complaint_resolved()
+    center.clock.set(local(center.app, "2026-11-28T10:00"))
+    center.tick()
+    center.chat.press("满意")
+    center.chat.press("没有解决")
+    center.chat.expect("登记为投诉")
+    complaint_ref = center.followup(reference).complaint_reference
+    assert complaint_ref is not None
+    center.chat.say("窗户还是有油烟味")  # a comment, not a new request (nor an emergency)
+    center.chat.expect("感谢您的反馈")
+    assert center.desk.last_text(SUPERVISOR) == f"【回访补充意见】投诉 {complaint_ref}：窗户还是有油烟味"
+    with center.app.uow_factory() as uow:
+        complaint = uow.tickets.get(reference=complaint_ref)
+        assert complaint is not None and complaint.id is not None
+        notes = [
+            e.data.get("text") for e in uow.tickets.events(ticket_id=complaint.id) if e.kind is EventKind.NOTE
+        ]
+    assert notes == ["窗户还是有油烟味"]
+    assert center.followup(reference).comment == "窗户还是有油烟味"
