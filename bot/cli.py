@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 
@@ -25,7 +25,7 @@ from bot.metrics import Metrics, TimedNlu
 from bot.nlu_cli import nlu
 from bot.nlu_factory import make_nlu
 from bot.settings import Settings, SettingsError
-from dialogs.clock import FakeClock
+from dialogs.clock import FakeClock, SystemClock
 from dialogs.domain import StaffMember, StaffRole
 from dialogs.household import HouseholdFile
 from dialogs.i18n import Catalog
@@ -267,7 +267,7 @@ def chat(user_id: int, lang: str | None, demo: bool, start: str | None) -> None:
         return
     site = load_site_for(settings)
     try:
-        begin = datetime.fromisoformat(start) if start else datetime.now(UTC)
+        begin = datetime.fromisoformat(start) if start else SystemClock().now()
     except ValueError as exc:
         raise click.BadParameter(f"not an ISO date-time: {start}", param_hint="--start") from exc
     clock = FakeClock(begin if begin.tzinfo else begin.replace(tzinfo=site.zone))
