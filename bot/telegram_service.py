@@ -42,7 +42,8 @@ from dialogs.site import SiteConfig
 log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "mytickets", "lang", "cancel", "help")
-ALLOWED_UPDATES = ["message", "callback_query"]  # what the handlers serve; Telegram sends nothing else
+# What the handlers serve (edits too: the resident is asked to send a new one); Telegram sends nothing else.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 
 def command_menu(app: App) -> list[tuple[str, str]]:

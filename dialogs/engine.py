@@ -133,12 +133,25 @@ class Engine:
         flood = self._flood_verdict(message)
         if flood is not FloodVerdict.ADMIT:
             return self._flooded(message, notify=flood is FloodVerdict.NOTIFY)
-        message = replace(message, text=clean(message.text), first_name=clean(message.first_name))
+        try:
+            replies = self._process(
+                replace(message, text=clean(message.text), first_name=clean(message.first_name))
+            )
+        except Exception:
+            self._refund(message)  # not processed: the redelivery must not count twice against the person
+            raise
+        if replies is None:
+            self._refund(message)  # a redelivery of what was already handled costs nothing
+            return []
+        return replies
+
+    def _process(self, message: IncomingMessage) -> list[Outgoing] | None:
+        """The message's turn in one transaction; None when this update was already handled."""
         with self._uow_factory() as uow:
             now = self._clock.now()
             if not self._admit(uow, message, now):
                 log.info("duplicate update ignored", extra={"update_id": message.update_id})
-                return []
+                return None
             turn = self._open_turn(uow, message, now)
             self._dispatch(turn)
             if turn.resident != turn.stored_resident:  # most messages change nothing about the person
@@ -177,6 +190,10 @@ class Engine:
         if self._flood is None:
             return FloodVerdict.ADMIT
         return self._flood.check(message.channel.value, message.user_id, self._clock.now())
+
+    def _refund(self, message: IncomingMessage) -> None:
+        if self._flood is not None:
+            self._flood.refund(message.channel.value, message.user_id)
 
     def _flooded(self, message: IncomingMessage, *, notify: bool) -> list[Outgoing]:
         """A message over the person's flood limit: not processed; a press gets a pop-up, a chat one notice.

@@ -94,6 +94,16 @@ class FloodGuard:
             bucket.noticed_at = now
             return FloodVerdict.NOTIFY
 
+    def refund(self, channel: str, user_id: int) -> None:
+        """Give back the token of an admitted message that was not processed after all (the database was
+        away, or it was a redelivery): an outage must not make a later backlog look like a flood."""
+        if not self.applies_to(channel):
+            return
+        with self._lock:
+            bucket = self._buckets.get((channel, user_id))
+            if bucket is not None:
+                bucket.tokens = min(float(self.limits.burst), bucket.tokens + 1)
+
     def retry_after(self, channel: str, user_id: int, now: datetime) -> int:
         """Whole seconds until this person may send again (at least 1), for the notice."""
         with self._lock:

@@ -26,7 +26,9 @@ def load_month(uow: UnitOfWork, month: ReportMonth, as_of: datetime | None = Non
         if reference in in_month or reference in earlier:
             continue
         found = uow.tickets.get(reference=reference)
-        if found is not None:
+        # Only complaints make a chain of the same matter: a complaint opened from an unsatisfactory
+        # callback links to the repair it was about, and that repair is not a second complaint.
+        if found is not None and found.type is TicketType.COMPLAINT:
             earlier[reference] = found
             if "linked_to" in found.details:
                 pending.append(found.details["linked_to"])

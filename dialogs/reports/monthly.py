@@ -442,7 +442,9 @@ def _staff(data: MonthData, site: SiteConfig) -> tuple[StaffLine, ...]:
 
 def _repeated_complaints(data: MonthData) -> list[Flag]:
     """Chains of complaints linked as the same matter, two or more, at least one in the month."""
-    known = {t.reference: t for t in (*data.earlier, *_of_type(data, TicketType.COMPLAINT))}
+    # A complaint opened from a callback links to the repair it was about; that repair is not a complaint.
+    earlier = [t for t in data.earlier if t.type is TicketType.COMPLAINT]
+    known = {t.reference: t for t in (*earlier, *_of_type(data, TicketType.COMPLAINT))}
 
     def root(reference: str) -> str:
         seen: set[str] = set()

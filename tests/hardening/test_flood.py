@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 
+from bot.app import App
 from bot.telegram.callbacks import pack_action
 from dialogs.clock import FakeClock
+from dialogs.engine import Engine
 from dialogs.flood import FloodGuard, FloodLimits, FloodVerdict
-from dialogs.messages import ALERT, Action, ActionKind
+from dialogs.messages import ALERT, Action, ActionKind, ChannelName, IncomingMessage
+from dialogs.ports import UnitOfWork
 from tests.hardening.conftest import Feeder
 
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -84,3 +89,31 @@ async def test_a_flooded_button_press_gets_a_pop_up_and_no_chat_message(feeder: 
     assert handled.flood is FloodVerdict.NOTIFY
     assert [r.audience for r in handled.replies] == [ALERT]
     assert "太频繁" in handled.replies[0].reply.text
+
+
+def test_redeliveries_and_failed_attempts_do_not_use_up_the_limit(app: App) -> None:
+    """Telegram redelivers after an outage: the already handled or never processed copies cost nothing."""
+    guard = FloodGuard(FloodLimits(burst=2, per_minute=1))
+    engine = Engine(
+        uow_factory=app.uow_factory,
+        clock=app.clock,
+        nlu=app.nlu,
+        site=app.site,
+        catalog=app.catalog,
+        flood=guard,
+    )
+    hello = IncomingMessage(channel=ChannelName.TELEGRAM, chat_id=7, user_id=7, text="你好", update_id=1)
+    assert engine.handle(hello)  # answered
+    for _ in range(5):
+        assert engine.handle(hello) == []  # the same update again: ignored, no token taken
+
+    def broken() -> UnitOfWork:
+        raise OperationalError("SELECT 1", {}, Exception("database away"))
+
+    failing = Engine(
+        uow_factory=broken, clock=app.clock, nlu=app.nlu, site=app.site, catalog=app.catalog, flood=guard
+    )
+    for update_id in (2, 3, 4):
+        with pytest.raises(OperationalError):
+            failing.handle(replace(hello, update_id=update_id))
+    assert guard.check("telegram", 7, app.clock.now()) is FloodVerdict.ADMIT  # one token left of two

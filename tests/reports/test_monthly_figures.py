@@ -379,3 +379,39 @@ def test_survey_section(october: Month) -> None:
     assert line.change.return_rate.points == pytest.approx(
         (current.returned / current.sent - before.returned / before.sent) * 100
     )
+
+
+def test_a_complaint_from_a_callback_on_an_earlier_repair_is_not_a_repeated_complaint() -> None:
+    """An unsatisfactory callback opens a complaint linked to the repair it was about: no repeat flag."""
+    from dialogs.domain import Ticket, TicketStatus
+    from dialogs.reports.monthly import MonthData, build_report
+    from dialogs.reports.period import ReportMonth
+    from dialogs.site import load_site
+
+    site = load_site(None)
+    month = ReportMonth.parse("2026-10", site)
+    repair = Ticket(
+        id=1,
+        reference="R2609300001",
+        type=TicketType.REPAIR,
+        status=TicketStatus.OPEN,
+        resident_id=1,
+        description="水龙头漏水",
+        created_at=month.start - timedelta(days=2),
+        updated_at=month.start + timedelta(days=2),
+    )
+    complaint = Ticket(
+        id=2,
+        reference="C2610030001",
+        type=TicketType.COMPLAINT,
+        status=TicketStatus.OPEN,
+        resident_id=1,
+        description="回访不满意",
+        created_at=month.start + timedelta(days=2),
+        updated_at=month.start + timedelta(days=2),
+        details={"complaint_class": "service", "linked_to": repair.reference},
+    )
+    data = MonthData(
+        month=month, tickets=(complaint,), events={}, buildings={}, rooms={}, staff=(), earlier=(repair,)
+    )
+    assert [f for f in build_report(data, site).flags if f.kind == "repeated_complaint"] == []
