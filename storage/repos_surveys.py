@@ -27,6 +27,9 @@ from storage.tables import (
 
 __all__ = ["SqlSurveyRepository"]
 
+# Forms inserted per statement (3 bound values each): well under every supported database's limit.
+_INSERT_CHUNK = 1_000
+
 
 def _campaign(row: SurveyCampaignRow) -> Campaign:
     assert row.id is not None
@@ -115,25 +118,28 @@ class SqlSurveyRepository:
     # -- forms -----------------------------------------------------------------------------------------------
 
     def add_deliveries(self, *, campaign_id: int, household_ids: Sequence[int]) -> int:
-        if not household_ids:
-            return 0
+        """Insert in chunks: one statement binds 3 values per household, and a large estate in a single
+        statement would pass SQLite's limit of 32,766 bound values (psycopg's 65,535)."""
         table = table_of(SurveyDeliveryRow)
-        insert = upsert_insert(self._session, table).values(
-            [
-                {
-                    "campaign_id": campaign_id,
-                    "household_id": household_id,
-                    "status": DeliveryStatus.PENDING.value,
-                }
-                for household_id in household_ids
-            ]
-        )
-        added = self._session.exec(
-            insert.on_conflict_do_nothing(index_elements=["campaign_id", "household_id"]).returning(
-                table.c.id
+        added = 0
+        for start in range(0, len(household_ids), _INSERT_CHUNK):
+            insert = upsert_insert(self._session, table).values(
+                [
+                    {
+                        "campaign_id": campaign_id,
+                        "household_id": household_id,
+                        "status": DeliveryStatus.PENDING.value,
+                    }
+                    for household_id in household_ids[start : start + _INSERT_CHUNK]
+                ]
             )
-        ).all()
-        return len(added)  # counted from RETURNING: a multi-row insert's rowcount is -1 on psycopg
+            returned = self._session.exec(
+                insert.on_conflict_do_nothing(index_elements=["campaign_id", "household_id"]).returning(
+                    table.c.id
+                )
+            ).all()
+            added += len(returned)  # counted from RETURNING: a multi-row insert's rowcount is -1 on psycopg
+        return added
 
     def claim_due(self, *, campaign_id: int, now: datetime, limit: int) -> Sequence[Delivery]:
         """See the module docstring for how the two databases make this atomic."""
@@ -171,6 +177,17 @@ class SqlSurveyRepository:
         statement = update(table).where(table.c.id.in_(chosen)).values(**values).returning(*table.c)
         rows = self._session.exec(statement).all()
         return sorted((_delivery(row) for row in rows), key=lambda delivery: delivery.id or 0)
+
+    def release_forms(self, *, delivery_ids: Sequence[int]) -> None:
+        self._release(delivery_ids, status=DeliveryStatus.PENDING.value, sent_at=None)
+
+    def release_reminders(self, *, delivery_ids: Sequence[int]) -> None:
+        self._release(delivery_ids, reminded_at=None)
+
+    def _release(self, delivery_ids: Sequence[int], **values: Any) -> None:
+        if delivery_ids:
+            table = table_of(SurveyDeliveryRow)
+            self._session.exec(update(table).where(table.c.id.in_(list(delivery_ids))).values(**values))
 
     def mark_unreachable(self, *, delivery_id: int) -> None:
         self._update(delivery_id, status=DeliveryStatus.UNREACHABLE.value)

@@ -92,7 +92,15 @@ class ArchiveBuilder:
         households = {h.id: h for h in uow.records.households()}
         tickets = uow.records.tickets_created(start=start, end=end)
         events = uow.records.events_between(start=start, end=end)
-        residents = uow.records.residents()
+        # Only the people behind the quarter's records: an archive kept two years must not carry everyone's
+        # identity along after retention has removed it from the database.
+        concerned = {t.resident_id for t in tickets}
+        known = {t.reference for t in tickets}
+        for reference in {ref for ref, _ in events} - known:
+            older = uow.tickets.get(reference=reference)
+            if older is not None:
+                concerned.add(older.resident_id)
+        residents = [r for r in uow.records.residents() if r.id in concerned]
         return [
             Table("tickets", TICKET_COLUMNS, tuple(self._ticket(t, households) for t in tickets)),
             Table("events", EVENT_COLUMNS, tuple(self._event(ref, e) for ref, e in events)),

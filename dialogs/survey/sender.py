@@ -2,10 +2,12 @@
 
 Each tick, outside quiet hours, every running campaign may send once per minute: the minute is claimed as
 a schedule mark ("survey:<id>" at the minute's start), so with several workers exactly one uses it, and it
-sends at most `rate_per_minute` messages-worth of forms — reminders first (they are older business), then
-new forms. The forms themselves are claimed atomically (`SurveyRepository.claim_due`/`claim_reminders`) in
-the same transaction as the outbox messages they cause, so a form is never sent twice, and a failed tick
-leaves everything as it was, minute mark included.
+sends at most `rate_per_minute` messages — reminders first (they are older business), then new forms.
+The budget counts messages, not forms: a form goes to every bot user of the household, so forms that would
+overshoot are released to the next minute (see `SurveySender._fill`). The forms themselves are claimed
+atomically (`SurveyRepository.claim_due`/`claim_reminders`) in the same transaction as the outbox messages
+they cause, so a form is never sent twice, and a failed tick leaves everything as it was, minute mark
+included.
 
 A form goes to every resident of the household who uses the bot on this channel (one form per household:
 the first of them to answer fills it); a household nobody can be reached in is counted as not distributed.
@@ -13,6 +15,7 @@ the first of them to answer fills it); a household nobody can be reached in is c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from dialogs.domain import Resident
@@ -63,16 +66,42 @@ class SurveySender:
             now=now,
             limit=budget,
         )
-        for delivery in reminders:
-            messages += self._messages(uow, campaign, delivery, buttons.REMINDER)
-        for delivery in uow.surveys.claim_due(
-            campaign_id=campaign.id, now=now, limit=budget - len(reminders)
-        ):
-            sent = self._messages(uow, campaign, delivery, buttons.FIRST)
-            if not sent and delivery.id is not None:
+        if self._fill(uow, campaign, reminders, buttons.REMINDER, budget, messages):
+            return messages
+        # Every reachable form costs at least one message, so no more forms than that can fit.
+        forms = uow.surveys.claim_due(campaign_id=campaign.id, now=now, limit=budget - len(messages))
+        self._fill(uow, campaign, forms, buttons.FIRST, budget, messages)
+        return messages
+
+    def _fill(
+        self,
+        uow: UnitOfWork,
+        campaign: Campaign,
+        claimed: Sequence[Delivery],
+        round_: str,
+        budget: int,
+        messages: list[Outgoing],
+    ) -> bool:
+        """Add the claimed forms' messages (one per resident) to `messages` while they fit the minute's
+        budget; returns True when the minute is full.
+
+        The first form that would overshoot, and every one claimed after it, is released: it stays first
+        in line and starts the next minute. Only a form that starts a minute may overshoot — a household with
+        more bot users than the rate then goes alone in a minute of its own rather than never."""
+        for index, delivery in enumerate(claimed):
+            assert delivery.id is not None
+            sent = self._messages(uow, campaign, delivery, round_)
+            if messages and len(messages) + len(sent) > budget:
+                unsent = [later.id for later in claimed[index:] if later.id is not None]
+                if round_ == buttons.REMINDER:
+                    uow.surveys.release_reminders(delivery_ids=unsent)
+                else:
+                    uow.surveys.release_forms(delivery_ids=unsent)
+                return True
+            if not sent and round_ == buttons.FIRST:
                 uow.surveys.mark_unreachable(delivery_id=delivery.id)
             messages += sent
-        return messages
+        return len(messages) >= budget
 
     def _messages(
         self, uow: UnitOfWork, campaign: Campaign, delivery: Delivery, round_: str

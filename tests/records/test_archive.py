@@ -129,6 +129,9 @@ def test_a_quarter_holds_its_tickets_and_events_and_everyone_as_they_stand(
     assert column(q3["tickets"], "reference") == [quarter_edges["q3"]]
     q1 = tables_of(app, Quarter(2027, 1))
     assert column(q1["tickets"], "reference") == [quarter_edges["next"]]
+    # Only the people behind a quarter's records are in its archive (it outlives their data in the database).
+    assert column(q1["residents"], "name") == ["张三"]
+    assert column(q3["residents"], "name") == ["张三"]
 
 
 def test_csv_files_open_in_excel_and_a_workbook_has_a_sheet_per_table(

@@ -108,3 +108,51 @@ def test_a_closed_campaign_sends_nothing_more(app: App, clock: FakeClock) -> Non
         uow.commit()
     clock.advance(timedelta(minutes=5))
     assert tick(app) == 0
+
+
+def _homes_with_users(app: App, users_per_home: list[int], *, first_user: int = 7000) -> list[list[int]]:
+    """One household per entry with that many bot users; returns each household's user ids."""
+    homes: list[list[int]] = []
+    next_user = first_user
+    with app.uow_factory() as uow:
+        for n, count in enumerate(users_per_home):
+            users = list(range(next_user, next_user + count))
+            next_user += count
+            add_household(uow, f"3-1-{n:03d}", building="3", users=users)
+            homes.append(users)
+        uow.commit()
+    return homes
+
+
+def test_the_rate_counts_messages_not_households(app: App, clock: FakeClock) -> None:
+    homes = _homes_with_users(app, [3, 3, 3, 3])
+    campaign, _ = running_campaign(app.uow_factory, app.site, clock.now(), rate_per_minute=5, reminder_days=1)
+    sent = []
+    for _ in range(5):
+        sent.append(tick(app))
+        clock.advance(timedelta(minutes=1))
+    assert sent == [3, 3, 3, 3, 0]  # a second household's 3 messages would make 6 > 5 in a minute
+    assert sorted(_survey_chats(app)) == sorted(user for home in homes for user in home)
+    clock.advance(timedelta(days=1))
+    reminded = []
+    for _ in range(5):
+        reminded.append(tick(app))
+        clock.advance(timedelta(minutes=1))
+    assert reminded == [3, 3, 3, 3, 0]  # reminders keep to the same rate
+    assert sorted(_survey_chats(app)) == sorted(user for home in homes for user in home)
+    with app.uow_factory() as uow:
+        _, results = campaign_results(uow, campaign.id or 0)
+    assert (results.sent, results.reminded) == (4, 4)
+
+
+def test_a_household_with_more_users_than_the_rate_goes_alone_in_its_minute(
+    app: App, clock: FakeClock
+) -> None:
+    homes = _homes_with_users(app, [1, 7, 1])
+    running_campaign(app.uow_factory, app.site, clock.now(), rate_per_minute=5)
+    sent = []
+    for _ in range(4):
+        sent.append(tick(app))
+        clock.advance(timedelta(minutes=1))
+    assert sent == [1, 7, 1, 0]  # never starved, never sharing the minute it overshoots
+    assert sorted(_survey_chats(app)) == sorted(user for home in homes for user in home)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event, insert
 
 from dialogs.i18n import Catalog
 from dialogs.messages import ChannelName
@@ -13,6 +16,8 @@ from dialogs.site import load_site
 from dialogs.survey.campaigns import campaign_results, create_campaign, start_campaign
 from dialogs.survey.model import Answer
 from dialogs.survey.sender import SurveySender
+from storage.database import make_engine, upgrade
+from storage.tables import HouseholdRow, table_of
 from storage.uow import SqlUnitOfWorkFactory
 from tests.surveys.support import add_household
 
@@ -133,3 +138,33 @@ def test_an_answer_is_stored_once_even_when_pressed_at_once(uow: SqlUnitOfWorkFa
     with uow() as work:
         _, results_now = campaign_results(work, campaign_id)
     assert (results_now.answers, results_now.returned, results_now.comments) == (1, 1, 1)
+
+
+def test_a_campaign_over_twelve_thousand_households_is_created_on_sqlite(sqlite_url: str) -> None:
+    """One INSERT per campaign would bind 3 values per household: past ~10,900 households SQLite's limit
+    of 32,766 bound variables is exceeded, so the forms must be inserted in chunks."""
+    homes = 12_000
+    engine = make_engine(sqlite_url)
+
+    @event.listens_for(engine, "connect")
+    def stock_limit(connection: sqlite3.Connection, _record: object) -> None:
+        # SQLite's own default; some distributions build it with a higher one (Debian: 250,000).
+        connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32_766)
+
+    upgrade(engine)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                insert(table_of(HouseholdRow)),
+                [{"room": f"8-{n:05d}", "building": "8", "unit": ""} for n in range(homes)],
+            )
+        factory = SqlUnitOfWorkFactory(engine)
+        with factory() as work:
+            campaign, targeted = create_campaign(work, load_site(), name="big", now=T0)
+            work.commit()
+        assert campaign.id is not None and targeted == homes
+        with factory() as work:
+            forms = work.surveys.deliveries(campaign_id=campaign.id)
+        assert len({form.household_id for form in forms}) == homes
+    finally:
+        engine.dispose()
