@@ -1,11 +1,16 @@
 """Writing a report to files: the formats the command line offers and what the Telegram delivery sends.
 
 Files go under the var directory (`reports/YYYY-MM/`), named by month, so a later run for the same month
-replaces them and an outbox row that names one finds it until the next run.
+replaces them and an outbox row that names one finds it until the next run. A report quotes residents'
+words (suggestions, complaint subjects), so the delivery keeps the stored copies no longer than the site's
+retention period: each run removes the folders of months that ended before it.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -14,6 +19,7 @@ from dialogs.i18n import Catalog
 from dialogs.messages import FileKind, OutgoingFile
 from dialogs.reports.delivery import RenderedReport
 from dialogs.reports.monthly import MonthlyReport
+from dialogs.reports.period import ReportMonth
 from dialogs.reports.tables import Labels, document
 from dialogs.site import SiteConfig
 
@@ -63,6 +69,7 @@ class FileReportRenderer:
 
     def render(self, report: MonthlyReport, lang: str) -> RenderedReport:
         """Write both files for the month and describe them for the outbox."""
+        self._prune(report.month)
         folder = self._var_dir / "reports" / report.month.label
         stem = f"monthly-report-{report.month.label}"
         sheet = folder / f"{stem}.xlsx"
@@ -73,3 +80,19 @@ class FileReportRenderer:
             chart=OutgoingFile(kind=FileKind.PHOTO, path=str(chart.resolve()), filename=chart.name),
             sheet=OutgoingFile(kind=FileKind.DOCUMENT, path=str(sheet.resolve()), filename=sheet.name),
         )
+
+    def _prune(self, month: ReportMonth) -> None:
+        """Delete stored reports of months that ended more than the retention period before this one."""
+        cut_off = month.start - timedelta(days=self._site.retention_days)
+        root = self._var_dir / "reports"
+        if not root.is_dir():
+            return
+        for folder in root.iterdir():
+            if not (folder.is_dir() and _MONTH.fullmatch(folder.name)):
+                continue
+            year, number = (int(part) for part in folder.name.split("-"))
+            if ReportMonth.of(year, number, self._site).end <= cut_off:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+_MONTH = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])")

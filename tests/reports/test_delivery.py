@@ -217,3 +217,18 @@ async def test_the_console_says_where_the_file_is() -> None:
     )
     await ConsoleTransport(out=out, viewer=9).send(message)
     assert out.getvalue().splitlines() == ["2026-10 月度报告图表", "  📎 r.png: /srv/var/r.png"]
+
+
+def test_stored_reports_are_kept_no_longer_than_the_retention_period(
+    world: tuple[SqlUnitOfWorkFactory, SiteConfig, Path],
+) -> None:
+    """A report quotes residents' words: the copies under var/ go with the site's retention period."""
+    factory, site, var = world
+    for label in ("2024-09", "2024-10", "2024-11"):
+        (var / "reports" / label).mkdir(parents=True)
+        (var / "reports" / label / "monthly-report.xlsx").write_bytes(b"old")
+    (var / "reports" / "notes").mkdir()
+    clock = FakeClock(at_local(date(2026, 11, 2), 9))  # October 2026's report; 730 days before 1 Oct 2026
+    assert make_ticker(factory, site, var, clock).tick() == 3
+    kept = sorted(p.name for p in (var / "reports").iterdir())
+    assert kept == ["2024-10", "2024-11", "2026-10", "notes"]
