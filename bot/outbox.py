@@ -69,10 +69,15 @@ class Blocked:
 
 @dataclass(frozen=True)
 class Failed:
-    """Any other failure; `retryable` separates a network hiccup from a message the channel rejects."""
+    """Any other failure; `retryable` separates a network hiccup from a message the channel rejects.
+
+    `maybe_delivered` marks a failure after the request may have reached the channel (a timeout, a dropped
+    connection, a 5xx): retrying such an at-most-once row (`Outgoing.once`) could deliver it twice.
+    """
 
     error: str
     retryable: bool
+    maybe_delivered: bool = False
 
 
 DeliveryResult = Delivered | RetryAfter | Blocked | Failed
@@ -244,7 +249,7 @@ class OutboxSender:
             result = await self._transport.send(row.message, edit_message_id=edit_message_id)
         except Exception as exc:  # a transport must not raise; if it does, treat it as a hiccup
             logger.exception("transport raised", extra={"outbox_id": row.id})
-            result = Failed(error=f"{type(exc).__name__}: {exc}", retryable=True)
+            result = Failed(error=f"{type(exc).__name__}: {exc}", retryable=True, maybe_delivered=True)
         return await self._settle_durably(row, result)
 
     async def _settle_durably(self, row: PendingMessage, result: DeliveryResult) -> _Outcome:
@@ -274,6 +279,11 @@ class OutboxSender:
             case Blocked(description=description):
                 self._mark_failed(row, f"blocked: {description}", None)
                 return _Hold(retry_at=None, reason="blocked", blocked=True)
+            case Failed(error=error, maybe_delivered=True) if row.message.once is not None:
+                # Perhaps delivered: never sent again, but reviewed like a sender that died mid-send.
+                logger.warning("at-most-once delivery unknown", extra={"outbox_id": row.id, "error": error})
+                self._expire(row, error)
+                return _GIVEN_UP
             case Failed(error=error, retryable=True) if row.attempts + 1 < self._policy.max_attempts:
                 return self._postpone(row, self._policy.backoff(row.attempts), error)
             case Failed(error=error):
@@ -295,6 +305,11 @@ class OutboxSender:
     def _release(self, row: PendingMessage, retry_at: datetime, reason: str) -> None:
         with self._uow_factory() as uow:
             uow.outbox.release(message_id=row.id, retry_at=retry_at, reason=reason)
+            uow.commit()
+
+    def _expire(self, row: PendingMessage, error: str) -> None:
+        with self._uow_factory() as uow:
+            uow.outbox.expire(message_id=row.id, now=self._clock.now(), error=error)
             uow.commit()
 
     def _edit_target(self, message: Outgoing) -> int | None:

@@ -168,6 +168,11 @@ class OutboxRepository(Protocol):
         limits, a 429, an earlier message of its chat held back, or a batch that outlived its lease)."""
         ...
 
+    def expire(self, *, message_id: int, now: datetime, error: str) -> None:
+        """End a `sending` row's lease now (an at-most-once row whose delivery is unknown: `take_unknown`
+        reports it instead of it being re-sent)."""
+        ...
+
 
 class MessageRefRepository(Protocol):
     """Which channel message currently shows a keyed `Outgoing` (see `Outgoing.key`).
@@ -310,6 +315,14 @@ class SurveyRepository(Protocol):
         marking them reminded now."""
         ...
 
+    def release_forms(self, *, delivery_ids: Sequence[int]) -> None:
+        """Undo `claim_due` for forms claimed in this transaction but not sent: pending again."""
+        ...
+
+    def release_reminders(self, *, delivery_ids: Sequence[int]) -> None:
+        """Undo `claim_reminders` for forms claimed in this transaction but not reminded."""
+        ...
+
     def mark_unreachable(self, *, delivery_id: int) -> None:
         """Nobody of the household can be reached on the channel: the form counts as not distributed."""
         ...
@@ -359,12 +372,18 @@ class FollowUpRepository(Protocol):
         `asked` (sent now, late when past the window) in this transaction."""
         ...
 
-    def claim_reminders(self, *, asked_before: datetime, now: datetime, limit: int) -> Sequence[FollowUp]:
-        """Take follow-ups asked before `asked_before` and not answered: they become `reminded`."""
+    def claim_reminders(
+        self, *, asked_before: datetime, settled_before: datetime, now: datetime, limit: int
+    ) -> Sequence[FollowUp]:
+        """Take unrated follow-ups asked before `asked_before`, or past halfway between asking and the
+        window's end, and not after `settled_before`: they become `reminded`."""
         ...
 
-    def claim_phone(self, *, reminded_before: datetime, now: datetime, limit: int) -> Sequence[FollowUp]:
-        """Take follow-ups reminded before `reminded_before` and not answered: they become `phone` tasks."""
+    def claim_phone(
+        self, *, reminded_before: datetime, settled_before: datetime, now: datetime, limit: int
+    ) -> Sequence[FollowUp]:
+        """Take unrated follow-ups reminded before `reminded_before` or by the window's end, and not after
+        `settled_before`: they become `phone` tasks."""
         ...
 
     def record_rating(self, *, followup_id: int, rating: int, now: datetime) -> bool:
@@ -373,6 +392,20 @@ class FollowUpRepository(Protocol):
 
     def record_solved(self, *, followup_id: int, solved: bool, now: datetime) -> bool:
         """Store "was it solved" unless already stored (True when this call stored it)."""
+        ...
+
+    def record_phone_result(
+        self, *, followup_id: int, result: str, rating: int | None, solved: bool | None, now: datetime
+    ) -> bool:
+        """Mark a phone task done with staff's result unless one is recorded (True when this call did);
+        the rating and "solved" only fill what the resident has not answered."""
+        ...
+
+    def to_phone(
+        self, *, followup_id: int, reason: str, now: datetime, unsent: bool = False
+    ) -> FollowUp | None:
+        """Make a follow-up still asked or reminded a phone task (`unsent`: its question never went out);
+        None, and nothing changed, when it was answered meanwhile."""
         ...
 
     def list_resolved(self, *, start: datetime, end: datetime) -> Sequence[FollowUp]:

@@ -14,13 +14,14 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, literal, or_, update
 from sqlmodel import Session, col, select
 
 from dialogs.followup.records import FollowUp, FollowUpKind, FollowUpStatus
 from storage.dialect import dialect_name
 from storage.rows import stored
 from storage.tables import FollowUpRow, ResidentRow, TicketRow, table_of
+from storage.types import UTCDateTime
 
 __all__ = ["SqlFollowUpRepository"]
 
@@ -132,22 +133,39 @@ class SqlFollowUpRepository:
             late=table.c.window_end < now,
         )
 
-    def claim_reminders(self, *, asked_before: datetime, now: datetime, limit: int) -> Sequence[FollowUp]:
-        """Asked before `asked_before`, still unanswered: reminded now."""
+    def claim_reminders(
+        self, *, asked_before: datetime, settled_before: datetime, now: datetime, limit: int
+    ) -> Sequence[FollowUp]:
+        """Asked before `asked_before` or, when earlier, past halfway between asking and the window's end (so
+        a short window is reminded in time), but not after `settled_before`; still unrated: reminded now.
+        A rated one is left alone: its reminder would offer rating buttons that only say "counted"."""
+        halfway = self._seconds(col(FollowUpRow.sent_at)) + self._seconds(col(FollowUpRow.window_end)) <= (
+            2 * self._seconds(literal(now, UTCDateTime()))
+        )
         due = (
             select(col(FollowUpRow.id))
-            .where(FollowUpRow.status == FollowUpStatus.ASKED.value, col(FollowUpRow.sent_at) <= asked_before)
+            .where(
+                FollowUpRow.status == FollowUpStatus.ASKED.value,
+                col(FollowUpRow.sent_at) <= settled_before,
+                or_(col(FollowUpRow.sent_at) <= asked_before, halfway),
+                col(FollowUpRow.rating).is_(None),
+            )
             .order_by(col(FollowUpRow.sent_at), col(FollowUpRow.id))
         )
         return self._claim(due, limit, status=FollowUpStatus.REMINDED.value, reminded_at=now)
 
-    def claim_phone(self, *, reminded_before: datetime, now: datetime, limit: int) -> Sequence[FollowUp]:
-        """Reminded before `reminded_before`, still unanswered: handed to staff as a phone task now."""
+    def claim_phone(
+        self, *, reminded_before: datetime, settled_before: datetime, now: datetime, limit: int
+    ) -> Sequence[FollowUp]:
+        """Reminded before `reminded_before` or by the window's end, but not after `settled_before`; still
+        unrated: handed to staff as a phone task now."""
         due = (
             select(col(FollowUpRow.id))
             .where(
                 FollowUpRow.status == FollowUpStatus.REMINDED.value,
-                col(FollowUpRow.reminded_at) <= reminded_before,
+                col(FollowUpRow.reminded_at) <= settled_before,
+                or_(col(FollowUpRow.reminded_at) <= reminded_before, col(FollowUpRow.window_end) <= now),
+                col(FollowUpRow.rating).is_(None),
             )
             .order_by(col(FollowUpRow.reminded_at), col(FollowUpRow.id))
         )
@@ -158,6 +176,34 @@ class SqlFollowUpRepository:
             phone_at=now,
             phone_reason="no_answer",
         )
+
+    def to_phone(
+        self, *, followup_id: int, reason: str, now: datetime, unsent: bool = False
+    ) -> FollowUp | None:
+        """Hand a follow-up still awaiting its answer to staff as a phone task (`unsent`: its question was
+        never sent); None when it is no longer awaiting (answered meanwhile), which is then left as it is."""
+        table = table_of(FollowUpRow)
+        values: dict[str, Any] = {
+            "status": FollowUpStatus.PHONE.value,
+            "phone_at": now,
+            "phone_reason": reason,
+        }
+        if unsent:
+            values["sent_at"] = None
+        awaiting = [FollowUpStatus.ASKED.value, FollowUpStatus.REMINDED.value]
+        row = self._session.exec(
+            update(table)
+            .where(table.c.id == followup_id, table.c.status.in_(awaiting))
+            .values(**values)
+            .returning(*table.c)
+        ).first()
+        return _followup(dict(row._mapping)) if row is not None else None
+
+    def _seconds(self, value: Any) -> Any:
+        """A timestamp as a number of seconds (from some fixed epoch), so times can be summed in SQL."""
+        if dialect_name(self._session) == "postgresql":
+            return func.extract("epoch", value)
+        return func.julianday(value) * 86400
 
     def _claim(self, due: Any, limit: int, **values: Any) -> list[FollowUp]:
         """Move up to `limit` rows chosen by `due` (of one status) to new `values`, atomically."""
@@ -187,6 +233,29 @@ class SqlFollowUpRepository:
             .values(rating=rating, answered_at=now)
         )
         return bool(result.rowcount)
+
+    def record_phone_result(
+        self, *, followup_id: int, result: str, rating: int | None, solved: bool | None, now: datetime
+    ) -> bool:
+        """Staff's phone result, stored only by the first of two presses at once (True when this call stored
+        it); the rating and "solved" fill only what the resident left unanswered, never overwrite it."""
+        table = table_of(FollowUpRow)
+        values: dict[str, Any] = {"status": FollowUpStatus.DONE.value, "phone_result": result}
+        if rating is not None:
+            values["rating"] = func.coalesce(table.c.rating, rating)
+            values["answered_at"] = func.coalesce(table.c.answered_at, now)
+        if solved is not None:
+            values["solved"] = func.coalesce(table.c.solved, solved)
+        result_ = self._session.exec(
+            update(table)
+            .where(
+                table.c.id == followup_id,
+                table.c.status == FollowUpStatus.PHONE.value,
+                table.c.phone_result.is_(None),
+            )
+            .values(**values)
+        )
+        return bool(result_.rowcount)
 
     def record_solved(self, *, followup_id: int, solved: bool, now: datetime) -> bool:
         """Store "was it solved" unless stored already."""

@@ -9,6 +9,7 @@ never re-claimed; `take_unknown` marks it `unknown` and hands its id to a person
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -22,6 +23,8 @@ from dialogs.messages import Outgoing
 from storage.codec import outgoing_from_payload, outgoing_to_payload
 from storage.dialect import dialect_name
 from storage.tables import OutboxRow, OutboxStatus, table_of
+
+log = logging.getLogger(__name__)
 
 __all__ = ["SqlOutboxRepository", "StoredMessage"]
 
@@ -155,15 +158,19 @@ class SqlOutboxRepository:
         return sorted(claimed, key=lambda message: message.id)
 
     def mark_sent(self, *, message_id: int, now: datetime) -> None:
-        """Record delivery; the row stays as the record of what was sent."""
-        self._update(message_id, status=OutboxStatus.SENT, sent_at=now, lease_until=None, last_error=None)
+        """Record delivery; the row stays as the record of what was sent. Only an open row (see
+        `_settle_claimed`)."""
+        self._settle_claimed(
+            message_id, status=OutboxStatus.SENT, sent_at=now, lease_until=None, last_error=None
+        )
 
     def mark_failed(self, *, message_id: int, now: datetime, error: str, retry_at: datetime | None) -> None:
-        """Record a failed attempt: back to pending at `retry_at`, or `failed` for good when it is None."""
+        """Record a failed attempt: back to pending at `retry_at`, or `failed` for good when it is None.
+        Only an open row (see `_settle_claimed`)."""
         if retry_at is None:
-            self._update(message_id, status=OutboxStatus.FAILED, lease_until=None, last_error=error)
+            self._settle_claimed(message_id, status=OutboxStatus.FAILED, lease_until=None, last_error=error)
         else:
-            self._update(
+            self._settle_claimed(
                 message_id,
                 status=OutboxStatus.PENDING,
                 available_at=retry_at,
@@ -204,6 +211,16 @@ class SqlOutboxRepository:
         )
         return [str(row.once_key) for row in self._session.exec(statement).all()]
 
+    def expire(self, *, message_id: int, now: datetime, error: str) -> None:
+        """End a `sending` row's lease now: an at-most-once row whose delivery is unknown is then reported by
+        `take_unknown` (never re-claimed), like one whose sender died mid-send."""
+        table = table_of(OutboxRow)
+        self._session.exec(
+            update(table)
+            .where(table.c.id == message_id, table.c.status == OutboxStatus.SENDING)
+            .values(lease_until=now, last_error=error)
+        )
+
     def release(self, *, message_id: int, retry_at: datetime, reason: str) -> None:
         """Back to pending at `retry_at`, undoing the attempt `claim` counted; only from `sending`, so a row
         that meanwhile went elsewhere is left alone."""
@@ -220,8 +237,18 @@ class SqlOutboxRepository:
             )
         )
 
-    def _update(self, message_id: int, **values: Any) -> None:
+    def _settle_claimed(self, message_id: int, **values: Any) -> None:
+        """Update a row only while it is still open (`sending`, or `pending` again after another sender
+        released it): a settled row keeps its state, above all one whose lease ran out and that
+        `take_unknown` reported as `unknown` while a slow sender was still at it (staff are reviewing it)."""
         table = table_of(OutboxRow)
-        result = self._session.exec(update(table).where(table.c.id == message_id).values(**values))
-        if result.rowcount != 1:
+        open_ = [OutboxStatus.SENDING, OutboxStatus.PENDING]
+        result = self._session.exec(
+            update(table).where(table.c.id == message_id, table.c.status.in_(open_)).values(**values)
+        )
+        if result.rowcount == 1:
+            return
+        status = self._session.exec(select(col(OutboxRow.status)).where(OutboxRow.id == message_id)).first()
+        if status is None:
             raise LookupError(f"no outbox message with id {message_id}")
+        log.warning("outbox row already settled; outcome not recorded", extra={"outbox_id": message_id})

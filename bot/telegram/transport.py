@@ -58,13 +58,16 @@ def classify_error(error: AiogramError) -> DeliveryResult:
             return Blocked(description=str(error))
         case TelegramEntityTooLarge() | TelegramBadRequest() | TelegramNotFound() | TelegramMigrateToChat():
             return Failed(error=text, retryable=False)
-        case TelegramNetworkError() | TelegramServerError() | TelegramUnauthorizedError():
+        case TelegramUnauthorizedError():
             # A bad token is an operator problem, not the message's: keep the message for later.
             return Failed(error=text, retryable=True)
+        case TelegramNetworkError() | TelegramServerError():
+            # The request may have reached Telegram (a timeout, a 5xx): perhaps delivered.
+            return Failed(error=text, retryable=True, maybe_delivered=True)
         case TelegramAPIError():
             return Failed(error=text, retryable=False)
         case _:  # e.g. ClientDecodeError: a proxy or server answered garbage
-            return Failed(error=text, retryable=True)
+            return Failed(error=text, retryable=True, maybe_delivered=True)
 
 
 class TelegramTransport:

@@ -87,14 +87,12 @@ class FollowUpFlow:
             if not turn.uow.followups.record_rating(
                 followup_id=followup.id or 0, rating=int(press.value), now=turn.now
             ):
-                turn.say("followup.counted", reference=followup.reference)
-                return
+                turn.say("followup.counted", reference=followup.reference)  # then ask what is still missing
         elif press.op == SOLVED and press.value in ("y", "n"):
             if not turn.uow.followups.record_solved(
                 followup_id=followup.id or 0, solved=press.value == "y", now=turn.now
             ):
                 turn.say("followup.counted", reference=followup.reference)
-                return
         else:
             turn.say("common.stale_button")
             return
@@ -304,30 +302,25 @@ class FollowUpFlow:
         ):
             turn.send(turn.message.user_id, turn.catalog.t(lang, "staff.refused"), audience=ALERT)
             return
-        if followup.status is not FollowUpStatus.PHONE or followup.phone_result is not None:
-            turn.send(
-                turn.message.user_id,
-                turn.catalog.t(lang, "followup.phone.already", reference=followup.reference),
-                audience=ALERT,
-            )
-            return
         try:
             result = PhoneResult(press.value)
         except ValueError:
             turn.send(turn.message.user_id, turn.catalog.t(lang, "common.stale_button"), audience=ALERT)
             return
         rating, solved = PHONE_ANSWER.get(result, (None, None))
-        followup = turn.uow.followups.save(
-            followup=replace(
-                followup,
-                status=FollowUpStatus.DONE,
-                phone_result=result.value,
-                rating=rating,
-                solved=solved,
-                answered_at=turn.now if rating is not None else None,
+        # One conditional update claims the task: of two staff pressing at once (the group and a supervisor's
+        # private chat are not serialised by the per-chat lock) only one records, and only one escalates.
+        if not turn.uow.followups.record_phone_result(
+            followup_id=followup.id or 0, result=result.value, rating=rating, solved=solved, now=turn.now
+        ):
+            turn.send(
+                turn.message.user_id,
+                turn.catalog.t(lang, "followup.phone.already", reference=followup.reference),
+                audience=ALERT,
             )
-        )
-        if followup.unsatisfactory:
+            return
+        followup = turn.uow.followups.get(followup_id=followup.id or 0) or followup
+        if followup.unsatisfactory and followup.complaint_reference is None:
             followup = self._escalate(turn, followup, actor=f"staff:{member.id}")
         cards = self._cards(turn)
         note = turn.catalog.t(

@@ -128,7 +128,7 @@ class Cards:
         return self._to_resident(followup, text, self.rating_buttons(lang, followup), "ask")
 
     def reminder(self, followup: FollowUp, lang: str) -> Outgoing:
-        """The one reminder after 48 h without an answer."""
+        """The one reminder after 48 h (or half a short window) without an answer."""
         text = self.t(lang, "followup.reminder", kind=self.kind(lang, followup), reference=followup.reference)
         return self._to_resident(followup, text, self.rating_buttons(lang, followup), "remind")
 

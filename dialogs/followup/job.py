@@ -5,8 +5,10 @@ Each run, in the ticker's transaction:
    to review: the question may or may not have arrived, so it is never sent again automatically;
 2. outside quiet hours, due follow-ups are claimed and their question written to the outbox in the same
    transaction (late ones still go, flagged late); a resident who blocked the bot gets a phone task instead;
-3. outside quiet hours, follow-ups asked 48 h ago without an answer are reminded, once;
-4. follow-ups reminded 48 h ago without an answer become phone tasks.
+3. outside quiet hours, follow-ups asked 48 h ago without an answer are reminded, once; sooner when the
+   callback window is short: halfway between asking and the window's end (but at least 12 h after asking);
+4. follow-ups reminded 48 h ago without an answer become phone tasks; sooner, when the window ends (but at
+   least 12 h after the reminder), so a short window's callback is still made within it.
 Every step claims its rows atomically (see `FollowUpRepository`), so two workers never handle one row, and
 a batch is bounded so one run stays short and the sender can pace the outbox within Telegram's limits.
 """
@@ -15,13 +17,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from dialogs.clock import Clock
 from dialogs.followup.cards import Cards, followup_id_of
 from dialogs.followup.policy import in_quiet_hours
-from dialogs.followup.records import ANSWER_WAIT, AWAITING_ANSWER, FollowUp, FollowUpStatus, PhoneReason
+from dialogs.followup.records import (
+    ANSWER_WAIT,
+    AWAITING_ANSWER,
+    MIN_ANSWER_WAIT,
+    FollowUp,
+    PhoneReason,
+)
 from dialogs.i18n import Catalog
 from dialogs.messages import ChannelName, Outgoing, Reply
 from dialogs.ports import UnitOfWork, UnitOfWorkFactory
@@ -101,8 +109,8 @@ class FollowUpJob:
         for key in uow.outbox.take_unknown(now=now, prefix="followup:", limit=self._batch):
             followup_id = followup_id_of(key)
             followup = uow.followups.get(followup_id=followup_id) if followup_id is not None else None
-            if followup is None or followup.status not in AWAITING_ANSWER:
-                continue  # answered meanwhile: it did arrive
+            if followup is None or followup.status not in AWAITING_ANSWER or followup.rating is not None:
+                continue  # answered (or rated) meanwhile: it did arrive
             log.warning("follow-up delivery unknown; handed to staff", extra={"followup_id": followup.id})
             messages += self._to_phone(uow, followup, now, PhoneReason.UNKNOWN_DELIVERY)
             self.tally.reviews += 1
@@ -117,7 +125,7 @@ class FollowUpJob:
         messages: list[Outgoing] = []
         for followup in claimed:
             if followup.resident_id in blocked:
-                messages += self._to_phone(uow, replace(followup, sent_at=None), now, PhoneReason.BLOCKED)
+                messages += self._to_phone(uow, followup, now, PhoneReason.BLOCKED, unsent=True)
                 continue
             messages.append(self._cards.question(followup, languages.get(followup.resident_id, "zh")))
             self.tally.asked += 1
@@ -125,13 +133,20 @@ class FollowUpJob:
         return messages
 
     def _remind(self, uow: UnitOfWork, now: datetime) -> list[Outgoing]:
-        claimed = uow.followups.claim_reminders(asked_before=now - ANSWER_WAIT, now=now, limit=self._batch)
+        claimed = uow.followups.claim_reminders(
+            asked_before=now - ANSWER_WAIT, settled_before=now - MIN_ANSWER_WAIT, now=now, limit=self._batch
+        )
         languages = self._languages(uow, claimed)
         self.tally.reminded += len(claimed)
         return [self._cards.reminder(f, languages.get(f.resident_id, "zh")) for f in claimed]
 
     def _hand_over(self, uow: UnitOfWork, now: datetime) -> list[Outgoing]:
-        claimed = uow.followups.claim_phone(reminded_before=now - ANSWER_WAIT, now=now, limit=self._batch)
+        claimed = uow.followups.claim_phone(
+            reminded_before=now - ANSWER_WAIT,
+            settled_before=now - MIN_ANSWER_WAIT,
+            now=now,
+            limit=self._batch,
+        )
         messages: list[Outgoing] = []
         for followup in claimed:
             messages += phone_task(uow, self._cards, followup, self._staff_chat_id)
@@ -139,13 +154,16 @@ class FollowUpJob:
         return messages
 
     def _to_phone(
-        self, uow: UnitOfWork, followup: FollowUp, now: datetime, reason: PhoneReason
+        self, uow: UnitOfWork, followup: FollowUp, now: datetime, reason: PhoneReason, *, unsent: bool = False
     ) -> list[Outgoing]:
-        followup = uow.followups.save(
-            followup=replace(followup, status=FollowUpStatus.PHONE, phone_at=now, phone_reason=reason.value)
+        """A phone task, unless the resident answered since `followup` was read (a conditional update)."""
+        handed = uow.followups.to_phone(
+            followup_id=followup.id or 0, reason=reason.value, now=now, unsent=unsent
         )
+        if handed is None:
+            return []
         self.tally.phone_tasks += 1
-        return phone_task(uow, self._cards, followup, self._staff_chat_id)
+        return phone_task(uow, self._cards, handed, self._staff_chat_id)
 
     def _languages(self, uow: UnitOfWork, followups: Sequence[FollowUp]) -> dict[int, str]:
         """Each resident's current language (they may have switched since the ticket)."""
@@ -178,18 +196,18 @@ class BlockedChats:
             resident = uow.residents.find(channel=channel.value, external_id=chat_id)
             if resident is not None and resident.id is not None:
                 uow.followups.set_reachable(resident_id=resident.id, unreachable_since=now)
+            seen: set[int | None] = set()
             while (
                 followup := uow.followups.awaiting_answer(channel=channel.value, chat_id=chat_id)
-            ) is not None:
-                followup = uow.followups.save(
-                    followup=replace(
-                        followup,
-                        status=FollowUpStatus.PHONE,
-                        phone_at=now,
-                        phone_reason=PhoneReason.BLOCKED.value,
-                    )
+            ) is not None and followup.id not in seen:
+                seen.add(followup.id)
+                # Conditional: an answer stored since the read stays answered (then no phone task).
+                handed = uow.followups.to_phone(
+                    followup_id=followup.id or 0, reason=PhoneReason.BLOCKED.value, now=now
                 )
-                for message in phone_task(uow, self._cards, followup, self._staff_chat_id):
+                if handed is None:
+                    continue
+                for message in phone_task(uow, self._cards, handed, self._staff_chat_id):
                     uow.outbox.enqueue(message=message, now=now)
                 tasks += 1
             uow.commit()

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-# Without an answer after this long the resident is reminded once; as long again, staff phone instead.
+# Without an answer after this long (or, for a short window, halfway between asking and the window's end)
+# the resident is reminded once; as long again (or when the window ends), staff phone instead.
 ANSWER_WAIT = timedelta(hours=48)
+# The least time given to answer the question, then the reminder, however short the window (or late the ask).
+MIN_ANSWER_WAIT = timedelta(hours=12)
 LOW_RATING = 2  # a rating at or below this is "unsatisfactory": reopened, supervisors told, a complaint
 
 
@@ -31,7 +34,7 @@ class FollowUpStatus(StrEnum):
     NOT_SAMPLED = "not_sampled"  # the kind has a policy, this ticket was not drawn: kept for the statistics
     SCHEDULED = "scheduled"  # waiting for its due time (and for its ticket to be resolved)
     ASKED = "asked"  # the question is in the outbox
-    REMINDED = "reminded"  # no answer in 48 h: reminded once
+    REMINDED = "reminded"  # no answer in 48 h (or by half the window): reminded once
     ANSWERED = "answered"  # the resident rated it and said whether it was solved
     PHONE = "phone"  # handed to staff as a phone-callback task (no answer, blocked bot, unknown delivery)
     DONE = "done"  # staff recorded the phone callback's result

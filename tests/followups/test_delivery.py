@@ -8,7 +8,16 @@ import contextlib
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from bot.outbox import Blocked, Delivered, DeliveryResult, OutboxSender, RetryPolicy
+from aiogram.exceptions import (
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import SendMessage
+
+from bot.outbox import Blocked, Delivered, DeliveryResult, Failed, OutboxSender, RetryPolicy
+from bot.telegram.transport import classify_error
 from dialogs.followup.records import FollowUpStatus
 from dialogs.messages import ChannelName, Outgoing
 from dialogs.ticker import Ticker
@@ -113,3 +122,54 @@ def test_a_question_whose_sender_died_mid_send_is_reviewed_not_resent(center: Ce
     center.tick()  # reviewed once
     assert center.desk.messages(GROUP)[-1].reply.text == card
     assert len([m for m in center.desk.messages(GROUP) if "无法确认" in m.reply.text]) == 1
+
+
+@dataclass
+class TimingOutTransport:
+    """A network timeout: the request left, and the question may or may not have arrived."""
+
+    maybe_delivered: bool
+
+    async def send(self, message: Outgoing, *, edit_message_id: int | None = None) -> DeliveryResult:
+        return Failed("TelegramNetworkError: timeout", retryable=True, maybe_delivered=self.maybe_delivered)
+
+    @property
+    def channel(self) -> ChannelName:
+        return ChannelName.CONSOLE
+
+
+def test_a_question_that_timed_out_is_reviewed_not_resent(center: Center) -> None:
+    reference = center.complaint_resolved()
+    center.clock.set(local(center.app, "2026-11-28T10:00"))
+    Ticker(uow_factory=center.app.uow_factory, clock=center.clock, jobs=[center.job]).tick()
+    asyncio.run(OutboxSender(center.app.uow_factory, TimingOutTransport(True), center.clock).flush())
+    before = len(center.chat.transport.delivered)
+    center.clock.advance(timedelta(minutes=15))  # well past any retry back-off
+    asyncio.run(center.chat.sender.flush())
+    assert [m for m in center.chat.transport.delivered[before:] if m.chat_id == center.chat.user_id] == []
+    center.tick()
+    followup = center.followup(reference)
+    assert followup.status is FollowUpStatus.PHONE and followup.phone_reason == "unknown_delivery"
+
+
+def test_a_question_known_not_delivered_is_retried(center: Center) -> None:
+    center.complaint_resolved()
+    center.clock.set(local(center.app, "2026-11-28T10:00"))
+    Ticker(uow_factory=center.app.uow_factory, clock=center.clock, jobs=[center.job]).tick()
+    asyncio.run(OutboxSender(center.app.uow_factory, TimingOutTransport(False), center.clock).flush())
+    before = len(center.chat.transport.delivered)
+    center.clock.advance(timedelta(minutes=15))
+    asyncio.run(center.chat.sender.flush())
+    resent = [m for m in center.chat.transport.delivered[before:] if m.chat_id == center.chat.user_id]
+    assert [m.reply.text[:4] for m in resent] == ["【回访】"]
+
+
+def test_telegram_failures_that_may_have_delivered_are_told_apart() -> None:
+    method = SendMessage(chat_id=1, text="x")
+    maybe = [TelegramNetworkError(method, "timeout"), TelegramServerError(method, "502")]
+    surely_not = [
+        TelegramUnauthorizedError(method, "Unauthorized"),
+        TelegramNotFound(method, "chat not found"),
+    ]
+    assert [getattr(classify_error(e), "maybe_delivered", None) for e in maybe] == [True, True]
+    assert [getattr(classify_error(e), "maybe_delivered", None) for e in surely_not] == [False, False]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -59,16 +60,23 @@ def test_reminders_and_phone_tasks_are_claimed_after_48_hours_each(
         wait = timedelta(hours=48)
         assert (
             uow.followups.claim_reminders(
-                asked_before=NOW + wait - timedelta(seconds=1) - wait, now=NOW, limit=5
+                asked_before=NOW + wait - timedelta(seconds=1) - wait, settled_before=NOW, now=NOW, limit=5
             )
             == []
         )
         later = NOW + wait
-        reminded = uow.followups.claim_reminders(asked_before=later - wait, now=later, limit=5)
+        reminded = uow.followups.claim_reminders(
+            asked_before=later - wait, settled_before=later, now=later, limit=5
+        )
         assert [f.status for f in reminded] == [FollowUpStatus.REMINDED]
-        assert uow.followups.claim_reminders(asked_before=later - wait, now=later, limit=5) == []
+        assert (
+            uow.followups.claim_reminders(asked_before=later - wait, settled_before=later, now=later, limit=5)
+            == []
+        )
         last = later + wait
-        phoned = uow.followups.claim_phone(reminded_before=last - wait, now=last, limit=5)
+        phoned = uow.followups.claim_phone(
+            reminded_before=last - wait, settled_before=last, now=last, limit=5
+        )
         assert [(f.status, f.phone_reason, f.phone_at) for f in phoned] == [
             (FollowUpStatus.PHONE, "no_answer", last)
         ]
@@ -140,3 +148,27 @@ def test_two_postgres_workers_never_claim_the_same_row(postgres_url: str) -> Non
         assert not {f.id for f in mine} & {f.id for f in theirs}
     finally:
         engine.dispose()
+
+
+def test_a_late_outcome_does_not_overwrite_a_row_under_review(
+    engine: Engine, factory: SqlUnitOfWorkFactory
+) -> None:
+    once = Outgoing(ChannelName.TELEGRAM, 42, Reply("回访"), audience="resident", once="followup:7:ask")
+    with factory() as uow:
+        sent_late = uow.outbox.enqueue(message=once, now=NOW)
+        failed_late = uow.outbox.enqueue(message=replace(once, chat_id=43, once="followup:8:ask"), now=NOW)
+        uow.outbox.claim(channel="telegram", now=NOW, limit=10, lease_seconds=60)
+        uow.commit()
+    later = NOW + timedelta(seconds=61)
+    with factory() as uow:  # both leases ran out: reported for review, then the slow sender reports back
+        assert len(uow.outbox.take_unknown(now=later, prefix="followup:")) == 2
+        uow.outbox.mark_sent(message_id=sent_late, now=later)
+        uow.outbox.mark_failed(message_id=failed_late, now=later, error="timeout", retry_at=later)
+        uow.commit()
+    with engine.connect() as connection:
+        statuses = connection.execute(text("SELECT status FROM outbox ORDER BY id")).scalars().all()
+    assert statuses == ["unknown", "unknown"]
+    with factory() as uow:
+        assert uow.outbox.claim(channel="telegram", now=later + timedelta(hours=1), limit=10) == []
+    with factory() as uow, pytest.raises(LookupError):
+        uow.outbox.mark_sent(message_id=failed_late + 1000, now=later)

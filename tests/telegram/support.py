@@ -99,6 +99,12 @@ class InMemoryOutbox:
         row.lease_until, row.due_at = None, retry_at
         self.marks.put_nowait(("retry", message_id))
 
+    def expire(self, *, message_id: int, now: datetime, error: str) -> None:
+        row = self.rows[message_id - 1]
+        row.errors.append(error)
+        row.lease_until = now
+        self.marks.put_nowait(("unknown", message_id))
+
     def take_unknown(self, *, now: datetime, prefix: str, limit: int = 100) -> Sequence[str]:
         taken: list[str] = []
         for row in self.rows:
