@@ -14,18 +14,16 @@ from datetime import datetime
 
 import click
 
-from bot import logs
-from bot.app import load_site_for
+from bot.cli_support import command_context
 from bot.console import ConsoleTransport
 from bot.outbox import OutboxSender
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings
 from dialogs.clock import Clock, FakeClock, SystemClock
 from dialogs.followup.job import BlockedChats, FollowUpJob
 from dialogs.i18n import Catalog
 from dialogs.messages import ChannelName
-from dialogs.site import SiteConfig, SiteConfigError
+from dialogs.site import SiteConfig
 from dialogs.ticker import Ticker
-from storage.database import make_engine, upgrade
 from storage.uow import SqlUnitOfWorkFactory
 
 __all__ = ["followups"]
@@ -50,19 +48,9 @@ def _clock(now: str | None, site: SiteConfig) -> Clock:
 @click.option("--now", default=None, help="Act as if it were this time (ISO; site-local when naive).")
 def run_due(now: str | None) -> None:
     """Send every follow-up due now (late ones too, flagged), remind, hand over phone tasks; then exit."""
-    try:
-        settings = Settings.from_env()
-        site = load_site_for(settings)
-    except (SettingsError, SiteConfigError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    logs.configure(settings.log_level)
-    clock = _clock(now, site)
-    catalog = Catalog.load()
-    engine = make_engine(settings.database_url)
-    try:
-        if engine.dialect.name == "sqlite":
-            upgrade(engine)
-        uow_factory = SqlUnitOfWorkFactory(engine)
+    with command_context() as (settings, site, uow_factory):
+        clock = _clock(now, site)
+        catalog = Catalog.load()
         job = FollowUpJob(site=site, catalog=catalog, staff_chat_id=settings.staff_chat_id)
         ticker = Ticker(uow_factory=uow_factory, clock=clock, jobs=[job])
         while True:
@@ -78,8 +66,6 @@ def run_due(now: str | None) -> None:
             staff_chat_id=settings.staff_chat_id,
         )
         delivered = asyncio.run(_deliver(settings, uow_factory, clock, blocked))
-    finally:
-        engine.dispose()
     tally = job.tally
     click.echo(
         f"follow-ups: asked {tally.asked} (late {tally.late}), reminded {tally.reminded}, "

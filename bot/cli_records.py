@@ -7,43 +7,20 @@ would remove without changing anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import click
 
-from bot import logs
-from bot.app import load_site_for
+from bot.cli_support import command_context
 from bot.records_files import ArchiveFormat, ExportDir, FileArchiveStore, archive_dir, export_dir
-from bot.settings import Settings, SettingsError
 from dialogs.clock import SystemClock
 from dialogs.records.archive import ArchiveBuilder
 from dialogs.records.quarters import Quarter
 from dialogs.records.retention import BATCH, PurgeCounts, Retention
-from dialogs.site import SiteConfig, SiteConfigError
-from storage.database import make_engine, upgrade
-from storage.uow import SqlUnitOfWorkFactory
+from dialogs.site import SiteConfig
 
 __all__ = ["records"]
-
-
-@contextmanager
-def _context() -> Iterator[tuple[Settings, SiteConfig, SqlUnitOfWorkFactory]]:
-    try:
-        settings = Settings.from_env()
-        site = load_site_for(settings)
-    except (SettingsError, SiteConfigError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    logs.configure(settings.log_level)
-    engine = make_engine(settings.database_url)
-    try:
-        if engine.dialect.name == "sqlite":
-            upgrade(engine)
-        yield settings, site, SqlUnitOfWorkFactory(engine)
-    finally:
-        engine.dispose()
 
 
 def _when(value: str | None, site: SiteConfig) -> datetime:
@@ -84,7 +61,7 @@ def records_archive(label: str, out: Path | None, archive_format: str) -> None:
         quarter = Quarter.parse(label)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--quarter") from exc
-    with _context() as (settings, site, uow_factory), uow_factory() as uow:
+    with command_context() as (settings, site, uow_factory), uow_factory() as uow:
         tables = ArchiveBuilder(site=site).build(uow, quarter)
     store = FileArchiveStore(out or archive_dir(settings), ArchiveFormat(archive_format))
     where = store.write(quarter, tables)
@@ -98,7 +75,7 @@ def records_archive(label: str, out: Path | None, archive_format: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Report what would be removed; change nothing.")
 def records_purge(now_text: str | None, dry_run: bool) -> None:
     """Remove personal data past the site's retention period (retention_days, default 730)."""
-    with _context() as (settings, site, uow_factory):
+    with command_context() as (settings, site, uow_factory):
         now = _when(now_text, site)
         retention = Retention(
             site=site,

@@ -6,42 +6,18 @@ delivery sends in Telegram; this command makes them for any month, at any time, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from bot import logs
-from bot.app import load_site_for
+from bot.cli_support import command_context
 from bot.reports.files import ReportFormat, write_report
-from bot.settings import Settings, SettingsError
 from dialogs.clock import SystemClock
 from dialogs.i18n import SUPPORTED_LANGUAGES, Catalog
 from dialogs.reports.delivery import compute_report
 from dialogs.reports.period import ReportMonth
-from dialogs.site import SiteConfig, SiteConfigError
-from storage.database import make_engine, upgrade
-from storage.uow import SqlUnitOfWorkFactory
 
 __all__ = ["report"]
-
-
-@contextmanager
-def _context() -> Iterator[tuple[SiteConfig, SqlUnitOfWorkFactory]]:
-    try:
-        settings = Settings.from_env()
-        site = load_site_for(settings)
-    except (SettingsError, SiteConfigError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    logs.configure(settings.log_level)
-    engine = make_engine(settings.database_url)
-    try:
-        if engine.dialect.name == "sqlite":
-            upgrade(engine)
-        yield site, SqlUnitOfWorkFactory(engine)
-    finally:
-        engine.dispose()
 
 
 @click.group()
@@ -65,7 +41,7 @@ def report() -> None:
 def monthly(month_text: str, out: Path, fmt: str | None, lang: str | None) -> None:
     """Write the monthly report (complaints, suggestions, repairs, staff, flags), its chart beside it."""
     chosen = ReportFormat(fmt) if fmt else _format_of(out)
-    with _context() as (site, uow_factory):
+    with command_context() as (_settings, site, uow_factory):
         try:
             month = ReportMonth.parse(month_text, site)
         except ValueError as exc:
