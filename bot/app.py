@@ -8,7 +8,9 @@ import time.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy.engine import Engine as SqlEngine
 
@@ -37,6 +39,11 @@ from storage.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
+# Threads running the engine's blocking turns beside the event loop. SQLite has one writer and every turn
+# writes from its first statement (the update-id claim), so a second thread would only wait on the file
+# lock (in SQLite's sleeping busy handler); PostgreSQL overlaps one turn's commit with others' work.
+ENGINE_THREADS = {"sqlite": 1, "postgresql": 4}
+
 
 @dataclass
 class App:
@@ -51,6 +58,12 @@ class App:
     nlu: NluBackend
     engine: Engine
     feedback: FeedbackReader  # reads residents' answers to follow-up calls (rating, sentiment, solved)
+
+    @cached_property
+    def engine_executor(self) -> ThreadPoolExecutor:
+        """Where channels run `engine.handle` (sized for the database, see `ENGINE_THREADS`)."""
+        threads = ENGINE_THREADS.get(self.db.dialect.name, 4)
+        return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="engine")
 
     def ticker(self, channel: ChannelName) -> Ticker:
         """The periodic jobs (promises and daily digest, …), sending on `channel`."""
@@ -88,7 +101,9 @@ class App:
         )
 
     def close(self) -> None:
-        """Release database connections."""
+        """Stop the engine's threads (if started) and release database connections."""
+        if "engine_executor" in self.__dict__:
+            self.engine_executor.shutdown(wait=True)
         self.db.dispose()
 
 

@@ -150,11 +150,13 @@ class BacklogCollector(Collector):
         )
         counts = {PromiseStatus.AT_RISK: 0, PromiseStatus.BREACHED: 0}
         with self._uow_factory() as uow:
-            for ticket in uow.tickets.list_active():
-                if ticket.id is None:
-                    continue
-                events = list(uow.tickets.events(ticket_id=ticket.id))
-                for state in assess(ticket, events, self._site, now, at_risk=self._site.at_risk_fraction):
+            tickets = [ticket for ticket in uow.tickets.list_active() if ticket.id is not None]
+            history = uow.tickets.events_of(ticket_ids=[t.id for t in tickets if t.id is not None])
+            for ticket in tickets:
+                assert ticket.id is not None
+                for state in assess(
+                    ticket, history[ticket.id], self._site, now, at_risk=self._site.at_risk_fraction
+                ):
                     if state.status in counts and state.ended_at is None:
                         counts[state.status] += 1
         for status, count in counts.items():

@@ -202,7 +202,9 @@ class OutboxSender:
         loop = asyncio.get_running_loop()
         # Past this point of the lease another sender may re-claim the rows: hand the rest back instead.
         deadline = loop.time() + self._policy.lease_seconds * LEASE_USABLE
-        for row in self._claim(limit):
+        # The database work runs off the event loop: a PostgreSQL commit waits for its WAL flush, and the
+        # loop meanwhile keeps taking updates.
+        for row in await asyncio.to_thread(self._claim, limit):
             chat_id = row.message.chat_id
             if chat_id in held:
                 hold = held[chat_id]
@@ -244,7 +246,7 @@ class OutboxSender:
             if wait > self._policy.max_rate_wait:
                 return self._postpone(row, wait, "rate limited", counts=False)
             await self._limiter.acquire(chat_id)
-        edit_message_id = self._edit_target(row.message)
+        edit_message_id = await asyncio.to_thread(self._edit_target, row.message) if row.message.key else None
         try:
             result = await self._transport.send(row.message, edit_message_id=edit_message_id)
         except Exception as exc:  # a transport must not raise; if it does, treat it as a hiccup
@@ -259,7 +261,7 @@ class OutboxSender:
         give_up_at = asyncio.get_running_loop().time() + OUTCOME_RETRY_SECONDS
         while True:
             try:
-                return self._settle(row, result)
+                return await asyncio.to_thread(self._settle, row, result)
             except (OperationalError, InterfaceError):
                 if asyncio.get_running_loop().time() > give_up_at:
                     raise

@@ -47,10 +47,11 @@ class PromiseKeeper:
         """Escalate what is due now; returns the messages (already appended as events on the tickets)."""
         staff = list(uow.staff.list(active_only=True))
         messages: list[Outgoing] = []
-        for ticket in uow.tickets.list_active():
-            if ticket.id is None:
-                continue
-            events = list(uow.tickets.events(ticket_id=ticket.id))
+        tickets = [ticket for ticket in uow.tickets.list_active() if ticket.id is not None]
+        history = uow.tickets.events_of(ticket_ids=[ticket.id for ticket in tickets if ticket.id is not None])
+        for ticket in tickets:
+            assert ticket.id is not None
+            events = history[ticket.id]
             sent = {
                 (str(e.data.get("promise")), int(e.data.get("level", 0)))
                 for e in events
@@ -87,13 +88,14 @@ class PromiseKeeper:
         by_queue: Counter[str] = Counter()
         at_risk: list[str] = []
         overdue: list[str] = []
-        for ticket in uow.tickets.list_active():
-            if ticket.id is None:
-                continue
+        tickets = [ticket for ticket in uow.tickets.list_active() if ticket.id is not None]
+        history = uow.tickets.events_of(ticket_ids=[ticket.id for ticket in tickets if ticket.id is not None])
+        for ticket in tickets:
+            assert ticket.id is not None
             by_queue[ticket.queue or "-"] += 1
             states = assess(
                 ticket,
-                uow.tickets.events(ticket_id=ticket.id),
+                history[ticket.id],
                 self._site,
                 now,
                 at_risk=self._site.at_risk_fraction,

@@ -111,9 +111,17 @@ class TicketRepository(Protocol):
         """Tickets received in [start, end), oldest first (the monthly report's month)."""
         ...
 
+    def queue_load(self, *, queue: str) -> tuple[dict[int, int], int | None]:
+        """Open tickets per assignee in the queue, and the assignee of its newest assigned open ticket."""
+        ...
+
     def append_event(self, *, event: TicketEvent) -> TicketEvent: ...
 
     def events(self, *, ticket_id: int) -> Sequence[TicketEvent]: ...
+
+    def events_of(self, *, ticket_ids: Sequence[int]) -> dict[int, list[TicketEvent]]:
+        """Each listed ticket's events in append order (every id is a key, maybe with no events)."""
+        ...
 
 
 class ConversationRepository(Protocol):

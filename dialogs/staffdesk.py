@@ -31,7 +31,7 @@ from dialogs.messages import ALERT, Action, ActionKind, Button
 from dialogs.permissions import StaffAction, allowed
 from dialogs.phones import mask_phone, mask_phones_in
 from dialogs.promises import promised_by
-from dialogs.routing import choose_assignee, queue_for, serves
+from dialogs.routing import candidates, choose_assignee, queue_for, serves
 from dialogs.turn import Turn
 
 log = logging.getLogger(__name__)
@@ -103,13 +103,9 @@ class StaffDesk:
     def _assign(self, turn: Turn, ticket: Ticket, queue: str) -> Ticket:
         """Give the ticket to somebody in the queue by the site's strategy (or to nobody: grab)."""
         staff = list(turn.uow.staff.list(active_only=True))
-        active = [other for other in turn.uow.tickets.list_active(queue=queue) if other.id != ticket.id]
-        load: dict[int, int] = {}
-        for other in active:
-            if other.assignee_id is not None:
-                load[other.assignee_id] = load.get(other.assignee_id, 0) + 1
-        assigned = [other for other in active if other.assignee_id is not None]
-        last = max(assigned, key=lambda t: t.created_at).assignee_id if assigned else None
+        if turn.site.assignment == "grab" or not candidates(staff, queue):
+            return ticket  # nobody to choose from: the backlog's load is not even read
+        load, last = turn.uow.tickets.queue_load(queue=queue)
         member = choose_assignee(turn.site.assignment, staff, queue, open_load=load, last_assigned=last)
         if member is None:
             return ticket

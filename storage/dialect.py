@@ -7,12 +7,19 @@ dialect checks.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-__all__ = ["dialect_name", "upsert_insert"]
+__all__ = ["dialect_name", "per_dialect", "upsert_insert"]
+
+T = TypeVar("T")
+_INSERTS: dict[str, Callable[[Any], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
 
 
 def dialect_name(session: Session) -> str:
@@ -28,3 +35,12 @@ def upsert_insert(session: Session, table: Any) -> postgresql.Insert | sqlite.In
     if name == "sqlite":
         return sqlite.insert(table)
     raise NotImplementedError(f"unsupported database dialect: {name}")
+
+
+def per_dialect(build: Callable[[Callable[[Any], postgresql.Insert | sqlite.Insert]], T]) -> dict[str, T]:
+    """`build(insert)` once per dialect, keyed by dialect name: a statement prepared at import time.
+
+    The hot path (every incoming message) executes prepared statements with bound parameters, so
+    SQLAlchemy finds their compiled form in its cache instead of building and hashing a new construct.
+    """
+    return {name: build(insert) for name, insert in _INSERTS.items()}

@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from typing import Any
+
+from sqlalchemy import bindparam
+from sqlmodel import Session
 
 from dialogs.domain import Conversation
 from storage.codec import conversation_from_state, conversation_to_state
-from storage.dialect import upsert_insert
+from storage.dialect import per_dialect
 from storage.tables import ConversationRow, table_of
 
 __all__ = ["SqlConversationRepository"]
+
+
+_TABLE = table_of(ConversationRow)
+# Prepared once: every incoming message loads and saves its chat's state (see `storage.dialect`).
+_LOAD = _TABLE.select().where(
+    _TABLE.c.channel == bindparam("channel"), _TABLE.c.chat_id == bindparam("chat_id")
+)
+
+
+def _build_save(insert: Any) -> Any:
+    statement = insert(_TABLE).values(
+        channel=bindparam("channel"),
+        chat_id=bindparam("chat_id"),
+        state=bindparam("state"),
+        updated_at=bindparam("updated_at"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["channel", "chat_id"],
+        set_={"state": statement.excluded.state, "updated_at": statement.excluded.updated_at},
+    )
+
+
+_SAVE = per_dialect(_build_save)
 
 
 class SqlConversationRepository:
@@ -19,13 +45,8 @@ class SqlConversationRepository:
         self._session = session
 
     def load(self, *, channel: str, chat_id: int) -> Conversation | None:
-        # populate_existing: `save` writes with a Core upsert, which the session's identity map does not see.
-        statement = (
-            select(ConversationRow)
-            .where(ConversationRow.channel == channel, ConversationRow.chat_id == chat_id)
-            .execution_options(populate_existing=True)
-        )
-        row = self._session.exec(statement).one_or_none()
+        params = {"channel": channel, "chat_id": chat_id}
+        row = self._session.connection().execute(_LOAD, params).one_or_none()
         if row is None:
             return None
         return conversation_from_state(
@@ -34,16 +55,11 @@ class SqlConversationRepository:
 
     def save(self, *, conversation: Conversation) -> None:
         """Create or replace the chat's state in one upsert (two workers may meet a new chat at once)."""
-        table = table_of(ConversationRow)
-        state = conversation_to_state(conversation)
-        insert = upsert_insert(self._session, table).values(
-            channel=conversation.channel,
-            chat_id=conversation.chat_id,
-            state=state,
-            updated_at=conversation.updated_at,
-        )
-        statement = insert.on_conflict_do_update(
-            index_elements=["channel", "chat_id"],
-            set_={"state": insert.excluded.state, "updated_at": insert.excluded.updated_at},
-        )
-        self._session.exec(statement)
+        connection = self._session.connection()
+        params = {
+            "channel": conversation.channel,
+            "chat_id": conversation.chat_id,
+            "state": conversation_to_state(conversation),
+            "updated_at": conversation.updated_at,
+        }
+        connection.execute(_SAVE[connection.dialect.name], params)

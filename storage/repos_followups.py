@@ -14,7 +14,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal, or_, update
+from sqlalchemy import bindparam, func, literal, or_, update
 from sqlmodel import Session, col, select
 
 from dialogs.followup.records import FollowUp, FollowUpKind, FollowUpStatus
@@ -27,6 +27,20 @@ __all__ = ["SqlFollowUpRepository"]
 
 # A ticket whose follow-up may be asked: still handled (not reopened since).
 _HANDLED = ("resolved", "closed")
+
+
+_FOLLOWUPS = table_of(FollowUpRow)
+# Prepared once: a resident's idle message is checked against the chat's open follow-up.
+_AWAITING = (
+    _FOLLOWUPS.select()
+    .where(
+        _FOLLOWUPS.c.channel == bindparam("channel"),
+        _FOLLOWUPS.c.chat_id == bindparam("chat_id"),
+        _FOLLOWUPS.c.status.in_([FollowUpStatus.ASKED.value, FollowUpStatus.REMINDED.value]),
+    )
+    .order_by(_FOLLOWUPS.c.sent_at.desc(), _FOLLOWUPS.c.id.desc())
+    .limit(1)
+)
 
 
 def _followup(values: Mapping[str, Any]) -> FollowUp:
@@ -95,17 +109,9 @@ class SqlFollowUpRepository:
 
     def awaiting_answer(self, *, channel: str, chat_id: int) -> FollowUp | None:
         """The newest asked, unanswered follow-up of a chat."""
-        statement = (
-            select(FollowUpRow)
-            .where(
-                FollowUpRow.channel == channel,
-                FollowUpRow.chat_id == chat_id,
-                col(FollowUpRow.status).in_([FollowUpStatus.ASKED.value, FollowUpStatus.REMINDED.value]),
-            )
-            .order_by(col(FollowUpRow.sent_at).desc(), col(FollowUpRow.id).desc())
-        )
-        row = self._session.exec(statement).first()
-        return _from_row(row) if row is not None else None
+        params = {"channel": channel, "chat_id": chat_id}
+        row = self._session.connection().execute(_AWAITING, params).first()
+        return _followup(row._asdict()) if row is not None else None
 
     def claim_due(self, *, now: datetime, limit: int) -> Sequence[FollowUp]:
         """Scheduled follow-ups due at `now` (ticket still handled) become `asked`, late past the window."""

@@ -67,7 +67,7 @@ class SqlOutboxRepository:
         One prepared Core `INSERT … RETURNING` with parameters rather than an ORM object and a flush: a
         backlog of follow-ups writes thousands of rows per transaction, and nothing reads them as objects.
         """
-        return int(self._session.exec(_INSERT, params=_values(message, now)).scalar_one())
+        return int(self._session.connection().execute(_INSERT, _values(message, now)).scalar_one())
 
     def enqueue_many(self, *, messages: Sequence[Outgoing], now: datetime) -> None:
         """Store several messages, due at once, in their order, with one multi-row `INSERT`."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import Row, bindparam
 from sqlmodel import Session, col, select
 
 from dialogs.domain import Household, Resident, StaffMember, StaffRole
@@ -18,7 +20,7 @@ def _household(row: HouseholdRow) -> Household:
     return Household(id=row.id, room=row.room, building=row.building, unit=row.unit)
 
 
-def _resident(row: ResidentRow) -> Resident:
+def _resident(row: ResidentRow | Row[Any]) -> Resident:
     return Resident(
         id=row.id,
         channel=row.channel,
@@ -54,6 +56,13 @@ def _resident_fields(resident: Resident) -> dict[str, object]:
         "household_id": resident.household_id,
         "created_at": resident.created_at,
     }
+
+
+_RESIDENTS = table_of(ResidentRow)
+# Prepared once: every incoming message looks its sender up (see `storage.dialect.per_dialect`).
+_FIND_RESIDENT = _RESIDENTS.select().where(
+    _RESIDENTS.c.channel == bindparam("channel"), _RESIDENTS.c.external_id == bindparam("external_id")
+)
 
 
 class SqlHouseholdRepository:
@@ -98,10 +107,8 @@ class SqlResidentRepository:
         return None if row is None else _resident(row)
 
     def find(self, *, channel: str, external_id: int) -> Resident | None:
-        statement = select(ResidentRow).where(
-            ResidentRow.channel == channel, ResidentRow.external_id == external_id
-        )
-        row = self._session.exec(statement).one_or_none()
+        params = {"channel": channel, "external_id": external_id}
+        row = self._session.connection().execute(_FIND_RESIDENT, params).one_or_none()
         return None if row is None else _resident(row)
 
     def find_or_create(self, *, resident: Resident) -> Resident:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from dialogs.domain import EventKind, Priority, Ticket, TicketEvent, TicketStatus, TicketType
@@ -13,6 +14,8 @@ from storage.rows import stored
 from storage.tables import TicketEventRow, TicketRow, TicketSequenceRow, table_of
 
 __all__ = ["SqlTicketRepository"]
+
+_CHUNK = 500  # ids per `IN (…)`, well inside every driver's parameter limit
 
 
 def _ticket(row: TicketRow) -> Ticket:
@@ -113,6 +116,24 @@ class SqlTicketRepository:
         statement = statement.order_by(col(TicketRow.created_at), col(TicketRow.id))
         return [_ticket(row) for row in self._session.exec(statement)]
 
+    def queue_load(self, *, queue: str) -> tuple[dict[int, int], int | None]:
+        """Open tickets per assignee in `queue`, and who got the queue's newest assigned open ticket.
+
+        Two aggregate queries instead of loading the queue's open tickets: dispatch runs on every new
+        ticket, so its cost must not grow with the backlog.
+        """
+        active = [status.value for status in TicketStatus if status.is_active]
+        assignee = col(TicketRow.assignee_id)
+        scope = (col(TicketRow.status).in_(active), TicketRow.queue == queue, assignee.is_not(None))
+        counts = self._session.exec(select(assignee, func.count()).where(*scope).group_by(assignee))
+        load = {int(staff_id): int(count) for staff_id, count in counts if staff_id is not None}
+        newest = (
+            select(assignee)
+            .where(*scope)
+            .order_by(col(TicketRow.created_at).desc(), col(TicketRow.id).desc())
+        )
+        return load, self._session.exec(newest.limit(1)).first()
+
     def list_created_between(self, *, start: datetime, end: datetime) -> Sequence[Ticket]:
         """Tickets received in [start, end), oldest first (the monthly report's month)."""
         statement = (
@@ -155,6 +176,21 @@ class SqlTicketRepository:
         self._session.add(row)
         self._session.flush()
         return _event(row)
+
+    def events_of(self, *, ticket_ids: Sequence[int]) -> dict[int, list[TicketEvent]]:
+        """Every listed ticket's events in append order, in one query per 500 tickets (not one per ticket:
+        the promise check reads the whole open backlog on every tick)."""
+        found: dict[int, list[TicketEvent]] = {ticket_id: [] for ticket_id in ticket_ids}
+        ids = list(found)
+        for start in range(0, len(ids), _CHUNK):
+            statement = (
+                select(TicketEventRow)
+                .where(col(TicketEventRow.ticket_id).in_(ids[start : start + _CHUNK]))
+                .order_by(col(TicketEventRow.id))
+            )
+            for row in self._session.exec(statement):
+                found[row.ticket_id].append(_event(row))
+        return found
 
     def events(self, *, ticket_id: int) -> Sequence[TicketEvent]:
         """The ticket's events in the order they were appended."""

@@ -18,13 +18,26 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import delete, func
-from sqlmodel import Session, col, select
+from sqlalchemy import BigInteger, bindparam, delete, func, select
+from sqlmodel import Session, col
 
-from storage.dialect import dialect_name, upsert_insert
+from storage.dialect import per_dialect
 from storage.tables import ProcessedUpdateRow, table_of
 
 __all__ = ["SqlChatLocks", "SqlProcessedUpdateRepository", "chat_lock_key"]
+
+
+_UPDATES = table_of(ProcessedUpdateRow)
+# Prepared once (see `storage.dialect.per_dialect`): both run for every incoming update.
+_LOCK = select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger)))
+_CLAIM = per_dialect(
+    lambda insert: (
+        insert(_UPDATES)
+        .values(channel=bindparam("channel"), update_id=bindparam("update_id"), processed_at=bindparam("now"))
+        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+        .returning(_UPDATES.c.update_id)
+    )
+)
 
 
 def chat_lock_key(channel: str, chat_id: int) -> int:
@@ -41,8 +54,9 @@ class SqlChatLocks:
 
     def lock(self, *, channel: str, chat_id: int) -> None:
         """Block until this transaction holds the chat's lock (released with the transaction)."""
-        if dialect_name(self._session) == "postgresql":
-            self._session.exec(select(func.pg_advisory_xact_lock(chat_lock_key(channel, chat_id))))
+        connection = self._session.connection()
+        if connection.dialect.name == "postgresql":
+            connection.execute(_LOCK, {"key": chat_lock_key(channel, chat_id)})
 
 
 class SqlProcessedUpdateRepository:
@@ -54,15 +68,9 @@ class SqlProcessedUpdateRepository:
     def claim(self, *, channel: str, update_id: int, now: datetime) -> bool:
         """Insert the id; a concurrent transaction inserting the same id waits for this one and then finds
         it (`ON CONFLICT DO NOTHING`), so exactly one of two racing deliveries proceeds."""
-        table = table_of(ProcessedUpdateRow)
-        insert = upsert_insert(self._session, table).values(
-            channel=channel, update_id=update_id, processed_at=now
-        )
-        created = self._session.exec(
-            insert.on_conflict_do_nothing(index_elements=["channel", "update_id"]).returning(
-                table.c.update_id
-            )
-        ).first()
+        connection = self._session.connection()
+        params = {"channel": channel, "update_id": update_id, "now": now}
+        created = connection.execute(_CLAIM[connection.dialect.name], params).first()
         return created is not None
 
     def prune(self, *, before: datetime) -> int:

@@ -1,8 +1,9 @@
 """The engine side of a Telegram handler, shared by long polling and the webhook.
 
-The engine's NLU and database work is blocking, so it runs in a worker thread and the event loop keeps
-serving other chats, callback answers and the sender. When it returns, the update's effects (state, tickets,
-replies in the outbox, the update id) are committed; only then may the update be acknowledged.
+The engine's NLU and database work is blocking, so it runs on the app's engine threads and the event
+loop keeps serving other chats, callback answers and the sender. When it returns, the update's effects
+(state, tickets, replies in the outbox, the update id) are committed; only then may the update be
+acknowledged.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def engine_on_message(
         delay = 0.5
         while True:
             try:
-                return await asyncio.to_thread(app.engine.handle, message)
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(app.engine_executor, app.engine.handle, message)
             except (OperationalError, InterfaceError):
                 if not wait_out_outages:
                     raise

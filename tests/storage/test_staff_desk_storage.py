@@ -7,7 +7,16 @@ import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from dialogs.domain import Resident, StaffMember, StaffRole, Ticket, TicketStatus, TicketType
+from dialogs.domain import (
+    EventKind,
+    Resident,
+    StaffMember,
+    StaffRole,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    TicketType,
+)
 from storage.uow import SqlUnitOfWorkFactory
 
 T0 = datetime(2026, 11, 27, 1, 30, tzinfo=UTC)
@@ -51,6 +60,94 @@ def test_queue_assignee_shift_and_active_tickets(uow: SqlUnitOfWorkFactory) -> N
         (plumbing,) = work.tickets.list_active(queue="plumbing")
         assert plumbing.assignee_id == member.id and plumbing.queue == "plumbing"
         assert work.staff.get(staff_id=member.id + 1000) is None
+
+
+def test_queue_load_counts_open_tickets_per_assignee_and_finds_the_newest(uow: SqlUnitOfWorkFactory) -> None:
+    """Dispatch reads the queue's load as two aggregates: open tickets only, this queue only, assigned only."""
+    with uow() as work:
+        first, second = (
+            work.staff.save(member=StaffMember(id=None, telegram_id=t, name=n, role=StaffRole.TECHNICIAN))
+            for t, n in ((41, "甲"), (42, "乙"))
+        )
+        resident = work.residents.save(
+            resident=Resident(id=None, channel="telegram", external_id=7, created_at=T0)
+        )
+        assert resident.id is not None and first.id is not None and second.id is not None
+        base = Ticket(
+            id=None,
+            reference="R0",
+            type=TicketType.REPAIR,
+            status=TicketStatus.OPEN,
+            resident_id=resident.id,
+            description="漏水",
+            created_at=T0,
+            updated_at=T0,
+            queue="plumbing",
+        )
+        rows = [
+            ("R1", first.id, TicketStatus.OPEN, "plumbing", 0),
+            ("R2", first.id, TicketStatus.ACCEPTED, "plumbing", 1),
+            ("R3", second.id, TicketStatus.OPEN, "plumbing", 2),
+            ("R4", second.id, TicketStatus.CLOSED, "plumbing", 5),  # closed: no load, not the newest
+            ("R5", second.id, TicketStatus.OPEN, "electrical", 6),  # another queue
+            ("R6", None, TicketStatus.OPEN, "plumbing", 7),  # nobody has it yet
+        ]
+        for reference, assignee, status, queue, minutes in rows:
+            work.tickets.save(
+                ticket=replace(
+                    base,
+                    reference=reference,
+                    assignee_id=assignee,
+                    status=status,
+                    queue=queue,
+                    created_at=T0 + timedelta(minutes=minutes),
+                )
+            )
+        work.commit()
+    with uow() as work:
+        assert work.tickets.queue_load(queue="plumbing") == ({first.id: 2, second.id: 1}, second.id)
+        assert work.tickets.queue_load(queue="electrical") == ({second.id: 1}, second.id)
+        assert work.tickets.queue_load(queue="empty") == ({}, None)
+
+
+def test_events_of_many_tickets_in_one_read(uow: SqlUnitOfWorkFactory) -> None:
+    """The promise check reads the whole backlog's events at once, each ticket's in append order."""
+    with uow() as work:
+        resident = work.residents.save(
+            resident=Resident(id=None, channel="telegram", external_id=7, created_at=T0)
+        )
+        assert resident.id is not None
+        ids = []
+        for number in range(3):
+            ticket = work.tickets.save(
+                ticket=Ticket(
+                    id=None,
+                    reference=f"C{number}",
+                    type=TicketType.COMPLAINT,
+                    status=TicketStatus.OPEN,
+                    resident_id=resident.id,
+                    description="噪音",
+                    created_at=T0,
+                    updated_at=T0,
+                )
+            )
+            assert ticket.id is not None
+            ids.append(ticket.id)
+        for ticket_id, kind in (
+            (ids[0], EventKind.CREATED),
+            (ids[1], EventKind.CREATED),
+            (ids[0], EventKind.ASSIGNED),
+        ):
+            work.tickets.append_event(
+                event=TicketEvent(id=None, ticket_id=ticket_id, kind=kind, at=T0, actor="system", data={})
+            )
+        work.commit()
+    with uow() as work:
+        found = work.tickets.events_of(ticket_ids=ids)
+        assert [e.kind for e in found[ids[0]]] == [EventKind.CREATED, EventKind.ASSIGNED]
+        assert [e.kind for e in found[ids[1]]] == [EventKind.CREATED]
+        assert found[ids[2]] == []
+        assert work.tickets.events_of(ticket_ids=[]) == {}
 
 
 def test_schedule_marks_are_claimed_once_per_occurrence(uow: SqlUnitOfWorkFactory) -> None:
