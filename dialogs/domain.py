@@ -147,6 +147,9 @@ class Ticket:
     details: dict[str, str] = field(default_factory=dict)
     queue: str | None = None
     assignee_id: int | None = None
+    # The stored version this record was read at; saving a record read before someone else's change is
+    # refused (`dialogs.ports.ConcurrentUpdateError`) rather than silently undoing that change.
+    version: int = 1
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from dialogs.i18n import Catalog, normalize_language
 from dialogs.messages import ALERT, ActionKind, AttachmentKind, IncomingMessage, Outgoing, Reply
 from dialogs.nlu.feedback import FeedbackReader
 from dialogs.nlu.types import Intent, NluBackend
-from dialogs.ports import UnitOfWork, UnitOfWorkFactory
+from dialogs.ports import ConcurrentUpdateError, UnitOfWork, UnitOfWorkFactory
 from dialogs.records.mydata import ExportFiles, MyDataCommand
 from dialogs.site import SiteConfig
 from dialogs.staffdesk import STAFF_KINDS, StaffDesk
@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 CONVERSATION_VERSION = 1
 PARKED = "parked"  # slot holding a conversation interrupted by another request
+CONCURRENT_RETRIES = 3  # turns redone after a concurrent change of a ticket before the update fails
 SWITCH_CONFIDENCE = 0.8  # how sure the NLU must be before an answer is read as a new request instead
 # Intents that are understood without any flow: a short courteous answer is all they need.
 SMALL_TALK: dict[str, str] = {
@@ -134,7 +135,7 @@ class Engine:
         if flood is not FloodVerdict.ADMIT:
             return self._flooded(message, notify=flood is FloodVerdict.NOTIFY)
         try:
-            replies = self._process(
+            replies = self._process_fresh(
                 replace(message, text=clean(message.text), first_name=clean(message.first_name))
             )
         except Exception:
@@ -144,6 +145,17 @@ class Engine:
             self._refund(message)  # a redelivery of what was already handled costs nothing
             return []
         return replies
+
+    def _process_fresh(self, message: IncomingMessage) -> list[Outgoing] | None:
+        """`_process`, redone from the start when a record it changed was changed first by someone else."""
+        for attempt in range(1, CONCURRENT_RETRIES + 1):
+            try:
+                return self._process(message)
+            except ConcurrentUpdateError:
+                if attempt == CONCURRENT_RETRIES:
+                    raise
+                log.info("concurrent change, turn redone", extra={"update_id": message.update_id})
+        raise AssertionError("unreachable")
 
     def _process(self, message: IncomingMessage) -> list[Outgoing] | None:
         """The message's turn in one transaction; None when this update was already handled."""

@@ -44,6 +44,15 @@ __all__ = [
 ]
 
 
+class ConcurrentUpdateError(Exception):
+    """A record changed (in another transaction) since it was read; the work must be redone on fresh data.
+
+    Per-chat locks order one chat's updates, but a ticket is touched from several chats (the resident's,
+    the staff group, an assignee's) and by the scheduler. The engine re-runs the whole turn when this is
+    raised, so the second writer decides again on what the first one wrote.
+    """
+
+
 class HouseholdRepository(Protocol):
     """Households of the estate."""
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from dialogs.domain import EventKind, Priority, Ticket, TicketEvent, TicketStatus, TicketType
+from dialogs.ports import ConcurrentUpdateError
 from storage.dialect import upsert_insert
 from storage.rows import stored
 from storage.tables import TicketEventRow, TicketRow, TicketSequenceRow, table_of
@@ -42,6 +44,7 @@ def _ticket(row: TicketRow) -> Ticket:
         details=dict(row.details),
         queue=row.queue,
         assignee_id=row.assignee_id,
+        version=row.version,
     )
 
 
@@ -100,7 +103,21 @@ class SqlTicketRepository:
             "queue": ticket.queue,
             "assignee_id": ticket.assignee_id,
         }
-        return _ticket(stored(self._session, TicketRow, ticket.id, fields))
+        if ticket.id is None:
+            return _ticket(stored(self._session, TicketRow, None, fields))
+        # Only the version that was read may be replaced: the ORM-enabled UPDATE also refreshes a copy of
+        # the row this session already holds, so later reads in the same unit of work see the change.
+        statement = (
+            update(TicketRow)
+            .where(col(TicketRow.id) == ticket.id, col(TicketRow.version) == ticket.version)
+            .values(**fields, version=ticket.version + 1)
+            .execution_options(synchronize_session="fetch")
+        )
+        if self._session.exec(statement).rowcount != 1:
+            if self._session.get(TicketRow, ticket.id) is None:
+                raise LookupError(f"no TicketRow with id {ticket.id}")
+            raise ConcurrentUpdateError(f"ticket {ticket.reference} changed since version {ticket.version}")
+        return replace(ticket, version=ticket.version + 1)
 
     def get(self, *, reference: str) -> Ticket | None:
         statement = select(TicketRow).where(TicketRow.reference == reference)

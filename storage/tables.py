@@ -159,6 +159,8 @@ class TicketRow(TableBase, table=True):
     assignee_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
     # Set by the retention job when the ticket's personal data was removed (see `dialogs.records.retention`).
     anonymised_at: datetime | None = _utc(nullable=True)
+    # Raised by every update; an update names the version it read (see `SqlTicketRepository.save`).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class TicketEventRow(TableBase, table=True):

@@ -11,8 +11,10 @@ import pytest
 from bot.app import App, build_app
 from bot.settings import Settings
 from dialogs.clock import FakeClock
-from dialogs.domain import EventKind, StaffMember, StaffRole, TicketStatus
+from dialogs.domain import EventKind, StaffMember, StaffRole, Ticket, TicketStatus
 from dialogs.nlu.types import NluBackend
+from dialogs.ports import ConcurrentUpdateError
+from storage.repos_tickets import SqlTicketRepository
 from tests.harness import ChatDriver, Desk
 
 GROUP = -100777
@@ -202,3 +204,35 @@ def test_household_file_for_staff_only(staffed: App) -> None:
     assert (reference in text and text.index("登记") < text.index("派给")) or "王建国" in text
     desk.say(SUPERVISOR, "/household 9栋9单元909")
     assert "没有找到" in desk.last_text(SUPERVISOR)
+
+
+def test_a_turn_that_lost_a_race_on_its_ticket_is_redone_once(
+    staffed: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone else changed the ticket between this turn's read and its save (the repository refuses the
+    stale save): the whole turn rolls back and runs again on fresh data — accepted once, told once."""
+    chat = ChatDriver(staffed)
+    desk = Desk(chat, GROUP)
+    reference = report_leak(chat)
+    save = SqlTicketRepository.save
+    refused: list[str] = []
+
+    def lose_first_race(self: SqlTicketRepository, *, ticket: Ticket) -> Ticket:
+        if not refused:
+            refused.append(ticket.reference)
+            raise ConcurrentUpdateError(f"ticket {ticket.reference} changed")
+        return save(self, ticket=ticket)
+
+    monkeypatch.setattr(SqlTicketRepository, "save", lose_first_race)
+    told = len(desk.messages(chat.user_id))
+    desk.press(PLUMBER, "接单")
+
+    assert refused == [reference]
+    assert status_of(staffed, reference) is TicketStatus.ACCEPTED
+    notices = [m.reply.text for m in desk.messages(chat.user_id)[told:]]
+    assert len([text for text in notices if "已由王师傅受理" in text]) == 1
+    with staffed.uow_factory() as uow:
+        ticket = uow.tickets.get(reference=reference)
+        assert ticket is not None and ticket.id is not None
+        kinds = [event.kind for event in uow.tickets.events(ticket_id=ticket.id)]
+    assert kinds.count(EventKind.STATUS_CHANGED) == 1

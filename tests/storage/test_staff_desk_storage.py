@@ -7,6 +7,8 @@ import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from dialogs.domain import (
     EventKind,
     Resident,
@@ -17,6 +19,7 @@ from dialogs.domain import (
     TicketStatus,
     TicketType,
 )
+from dialogs.ports import ConcurrentUpdateError
 from storage.uow import SqlUnitOfWorkFactory
 
 T0 = datetime(2026, 11, 27, 1, 30, tzinfo=UTC)
@@ -63,7 +66,7 @@ def test_queue_assignee_shift_and_active_tickets(uow: SqlUnitOfWorkFactory) -> N
 
 
 def test_queue_load_counts_open_tickets_per_assignee_and_finds_the_newest(uow: SqlUnitOfWorkFactory) -> None:
-    """Dispatch reads the queue's load as two aggregates: open tickets only, this queue only, assigned only."""
+    """Dispatch reads the queue's load as two aggregates: open tickets, of this queue, with an assignee."""
     with uow() as work:
         first, second = (
             work.staff.save(member=StaffMember(id=None, telegram_id=t, name=n, role=StaffRole.TECHNICIAN))
@@ -148,6 +151,51 @@ def test_events_of_many_tickets_in_one_read(uow: SqlUnitOfWorkFactory) -> None:
         assert [e.kind for e in found[ids[1]]] == [EventKind.CREATED]
         assert found[ids[2]] == []
         assert work.tickets.events_of(ticket_ids=[]) == {}
+
+
+def test_a_ticket_changed_since_it_was_read_is_not_overwritten(uow: SqlUnitOfWorkFactory) -> None:
+    """Two transactions read version 1; the first to save wins, the second is refused, not applied."""
+    with uow() as work:
+        resident = work.residents.save(
+            resident=Resident(id=None, channel="telegram", external_id=7, created_at=T0)
+        )
+        assert resident.id is not None
+        created = work.tickets.save(
+            ticket=Ticket(
+                id=None,
+                reference="R2611270009",
+                type=TicketType.REPAIR,
+                status=TicketStatus.RESOLVED,
+                resident_id=resident.id,
+                description="漏水",
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+        work.commit()
+    assert created.version == 1
+    with uow() as staff_side:
+        closing = staff_side.tickets.get(reference="R2611270009")
+        assert closing is not None
+        with uow() as resident_side:
+            reopening = resident_side.tickets.get(reference="R2611270009")
+            assert reopening is not None
+            resident_side.tickets.save(ticket=replace(reopening, status=TicketStatus.OPEN))
+            resident_side.commit()
+        with pytest.raises(ConcurrentUpdateError):
+            staff_side.tickets.save(ticket=replace(closing, status=TicketStatus.CLOSED))
+    with uow() as work:
+        stored = work.tickets.get(reference="R2611270009")
+        assert stored is not None and stored.status is TicketStatus.OPEN and stored.version == 2
+        again = work.tickets.save(ticket=replace(stored, status=TicketStatus.ACCEPTED))
+        assert again.version == 3  # the saved record carries its new version, so it can be saved again
+        assert work.tickets.save(ticket=replace(again, status=TicketStatus.RESOLVED)).version == 4
+        read = work.tickets.get(reference="R2611270009")
+        assert read is not None and read.status is TicketStatus.RESOLVED and read.version == 4
+        with pytest.raises(ConcurrentUpdateError):
+            work.tickets.save(ticket=replace(stored, status=TicketStatus.CLOSED))  # stale copy, same session
+        with pytest.raises(LookupError):
+            work.tickets.save(ticket=replace(stored, id=10_000))
 
 
 def test_schedule_marks_are_claimed_once_per_occurrence(uow: SqlUnitOfWorkFactory) -> None:
