@@ -19,8 +19,6 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from openpyxl import Workbook
-
 from bot.settings import Settings
 from dialogs.records.archive import Table
 from dialogs.records.quarters import Quarter
@@ -64,6 +62,8 @@ def write_csv(folder: Path, tables: Sequence[Table]) -> list[Path]:
 
 def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
     """One workbook with a sheet per table."""
+    from openpyxl import Workbook  # a quarterly job's need: not loaded into every webhook worker
+
     workbook = Workbook()
     first = workbook.active
     if first is not None:

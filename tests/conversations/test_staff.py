@@ -15,6 +15,7 @@ from dialogs.domain import EventKind, StaffMember, StaffRole, Ticket, TicketStat
 from dialogs.nlu.types import NluBackend
 from dialogs.ports import ConcurrentUpdateError
 from storage.repos_tickets import SqlTicketRepository
+from storage.repos_updates import SqlChatLocks
 from tests.harness import ChatDriver, Desk
 
 GROUP = -100777
@@ -236,3 +237,25 @@ def test_a_turn_that_lost_a_race_on_its_ticket_is_redone_once(
         assert ticket is not None and ticket.id is not None
         kinds = [event.kind for event in uow.tickets.events(ticket_id=ticket.id)]
     assert kinds.count(EventKind.STATUS_CHANGED) == 1
+
+
+def test_a_prompt_for_a_private_chat_waits_for_that_chats_lock(
+    staffed: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pressing 回复 in the group writes the presser's private conversation: under that chat's lock too,
+    taken after the group's (one direction only, so no two turns wait on each other)."""
+    chat = ChatDriver(staffed)
+    desk = Desk(chat, GROUP)
+    reference = report_leak(chat)
+    desk.press(PLUMBER, "接单")
+    lock = SqlChatLocks.lock
+    locked: list[int] = []
+
+    def record_lock(self: SqlChatLocks, *, channel: str, chat_id: int) -> None:
+        locked.append(chat_id)
+        lock(self, channel=channel, chat_id=chat_id)
+
+    monkeypatch.setattr(SqlChatLocks, "lock", record_lock)
+    desk.press(PLUMBER, "回复")
+    assert locked == [GROUP, PLUMBER]
+    assert reference in desk.last_text(PLUMBER)
