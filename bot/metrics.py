@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine as SqlEngine
 from sqlmodel import Session, col, select
 
 from dialogs.clock import Clock
+from dialogs.escalation import open_with_history
 from dialogs.followup.records import FollowUpStatus
 from dialogs.nlu.types import NluBackend, ParseResult
 from dialogs.ports import UnitOfWorkFactory
@@ -150,13 +151,8 @@ class BacklogCollector(Collector):
         )
         counts = {PromiseStatus.AT_RISK: 0, PromiseStatus.BREACHED: 0}
         with self._uow_factory() as uow:
-            tickets = [ticket for ticket in uow.tickets.list_active() if ticket.id is not None]
-            history = uow.tickets.events_of(ticket_ids=[t.id for t in tickets if t.id is not None])
-            for ticket in tickets:
-                assert ticket.id is not None
-                for state in assess(
-                    ticket, history[ticket.id], self._site, now, at_risk=self._site.at_risk_fraction
-                ):
+            for ticket, events in open_with_history(uow):
+                for state in assess(ticket, events, self._site, now, at_risk=self._site.at_risk_fraction):
                     if state.status in counts and state.ended_at is None:
                         counts[state.status] += 1
         for status, count in counts.items():

@@ -23,6 +23,14 @@ from dialogs.sla import Escalation, PromiseStatus, assess, escalation_level
 DIGEST_MARK = "daily-digest"
 
 
+def open_with_history(uow: UnitOfWork) -> list[tuple[Ticket, list[TicketEvent]]]:
+    """Every active ticket with its events, in two reads whatever the size of the backlog: the promise
+    check runs on every tick and the metrics on every scrape, so one read per ticket would not scale."""
+    tickets = [ticket for ticket in uow.tickets.list_active() if ticket.id is not None]
+    history = uow.tickets.events_of(ticket_ids=[ticket.id for ticket in tickets if ticket.id is not None])
+    return [(ticket, history[ticket.id]) for ticket in tickets if ticket.id is not None]
+
+
 class PromiseKeeper:
     """Checks every open ticket's promises and tells the right people (a periodic job of the ticker)."""
 
@@ -47,11 +55,8 @@ class PromiseKeeper:
         """Escalate what is due now; returns the messages (already appended as events on the tickets)."""
         staff = list(uow.staff.list(active_only=True))
         messages: list[Outgoing] = []
-        tickets = [ticket for ticket in uow.tickets.list_active() if ticket.id is not None]
-        history = uow.tickets.events_of(ticket_ids=[ticket.id for ticket in tickets if ticket.id is not None])
-        for ticket in tickets:
+        for ticket, events in open_with_history(uow):
             assert ticket.id is not None
-            events = history[ticket.id]
             sent = {
                 (str(e.data.get("promise")), int(e.data.get("level", 0)))
                 for e in events
@@ -88,14 +93,11 @@ class PromiseKeeper:
         by_queue: Counter[str] = Counter()
         at_risk: list[str] = []
         overdue: list[str] = []
-        tickets = [ticket for ticket in uow.tickets.list_active() if ticket.id is not None]
-        history = uow.tickets.events_of(ticket_ids=[ticket.id for ticket in tickets if ticket.id is not None])
-        for ticket in tickets:
-            assert ticket.id is not None
+        for ticket, events in open_with_history(uow):
             by_queue[ticket.queue or "-"] += 1
             states = assess(
                 ticket,
-                history[ticket.id],
+                events,
                 self._site,
                 now,
                 at_risk=self._site.at_risk_fraction,
