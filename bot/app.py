@@ -59,11 +59,15 @@ class App:
     engine: Engine
     feedback: FeedbackReader  # reads residents' answers to follow-up calls (rating, sentiment, solved)
 
+    @property
+    def engine_threads(self) -> int:
+        """How many turns run at once beside the event loop (see `ENGINE_THREADS`)."""
+        return ENGINE_THREADS.get(self.db.dialect.name, 4)
+
     @cached_property
     def engine_executor(self) -> ThreadPoolExecutor:
-        """Where channels run `engine.handle` (sized for the database, see `ENGINE_THREADS`)."""
-        threads = ENGINE_THREADS.get(self.db.dialect.name, 4)
-        return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="engine")
+        """Where channels run the engine's turns."""
+        return ThreadPoolExecutor(max_workers=self.engine_threads, thread_name_prefix="engine")
 
     def ticker(self, channel: ChannelName) -> Ticker:
         """The periodic jobs (promises and daily digest, …), sending on `channel`."""

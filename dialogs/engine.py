@@ -14,6 +14,7 @@ reading, asking back when it is unsure.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -157,34 +158,86 @@ class Engine:
                 log.info("concurrent change, turn redone", extra={"update_id": message.update_id})
         raise AssertionError("unreachable")
 
+    def handle_batch(self, messages: Sequence[IncomingMessage]) -> list[list[Outgoing] | Exception]:
+        """Several updates (of different chats) in one transaction: one commit, one round of bookkeeping for
+        all (group commit), each update's replies or the exception it raised, in order.
+
+        If any turn fails, nothing of the batch is kept and each update is handled on its own, so a bad
+        update costs the others only time, and what it raises is reported for it alone.
+        """
+        if len(messages) > 1:
+            together = self._together(messages)
+            if together is not None:
+                return list(together)
+        outcomes: list[list[Outgoing] | Exception] = []
+        for message in messages:
+            try:
+                outcomes.append(self.handle(message))
+            except Exception as error:
+                outcomes.append(error)
+        return outcomes
+
+    def _together(self, messages: Sequence[IncomingMessage]) -> list[list[Outgoing]] | None:
+        """The batch in one unit of work; None (nothing kept, flood tokens given back) if a turn failed."""
+        outcomes: list[list[Outgoing]] = [[] for _ in messages]
+        admitted: list[tuple[int, IncomingMessage]] = []
+        for index, message in enumerate(messages):
+            if not message.is_private and message.action is None:
+                continue  # group chatter, as in `handle`
+            flood = self._flood_verdict(message)
+            if flood is not FloodVerdict.ADMIT:
+                outcomes[index] = self._flooded(message, notify=flood is FloodVerdict.NOTIFY)
+                continue
+            cleaned = replace(message, text=clean(message.text), first_name=clean(message.first_name))
+            admitted.append((index, cleaned))
+        try:
+            with self._uow_factory() as uow:
+                replies = [(index, self._turn(uow, message)) for index, message in admitted]
+                uow.commit()
+        except Exception:
+            log.info("batch redone update by update", extra={"count": len(admitted)}, exc_info=True)
+            for _, message in admitted:
+                self._refund(message)
+            return None
+        for index, turn_replies in replies:
+            if turn_replies is None:
+                self._refund(messages[index])  # a redelivery
+            outcomes[index] = turn_replies or []
+        return outcomes
+
     def _process(self, message: IncomingMessage) -> list[Outgoing] | None:
-        """The message's turn in one transaction; None when this update was already handled."""
+        """The message's turn in a transaction of its own; None when this update was already handled."""
         with self._uow_factory() as uow:
-            now = self._clock.now()
-            if not self._admit(uow, message, now):
-                log.info("duplicate update ignored", extra={"update_id": message.update_id})
-                return None
-            turn = self._open_turn(uow, message, now)
-            self._dispatch(turn)
-            if turn.resident != turn.stored_resident:  # most messages change nothing about the person
-                uow.residents.save(resident=turn.resident)
-            uow.conversations.save(
-                conversation=Conversation(
-                    channel=message.channel.value,
-                    chat_id=message.chat_id,
-                    flow=turn.flow,
-                    step=turn.step,
-                    slots=turn.slots,
-                    misses=turn.misses,
-                    version=CONVERSATION_VERSION,
-                    updated_at=now,
-                )
-            )
-            # The sender's own chat first: the resident reads the answer before staff read the card.
-            for outgoing in sorted(turn.replies, key=lambda m: m.chat_id != message.chat_id):
-                if outgoing.audience != ALERT:  # alerts answer the button press itself (see `ALERT`)
-                    uow.outbox.enqueue(message=outgoing, now=now)
+            replies = self._turn(uow, message)
             uow.commit()
+        return replies
+
+    def _turn(self, uow: UnitOfWork, message: IncomingMessage) -> list[Outgoing] | None:
+        """One message's turn inside `uow` (not committed here); None when the update was handled before."""
+        now = self._clock.now()
+        if not self._admit(uow, message, now):
+            log.info("duplicate update ignored", extra={"update_id": message.update_id})
+            return None
+        turn = self._open_turn(uow, message, now)
+        self._dispatch(turn)
+        if turn.resident != turn.stored_resident:  # most messages change nothing about the person
+            uow.residents.save(resident=turn.resident)
+        uow.conversations.save(
+            conversation=Conversation(
+                channel=message.channel.value,
+                chat_id=message.chat_id,
+                flow=turn.flow,
+                step=turn.step,
+                slots=turn.slots,
+                misses=turn.misses,
+                version=CONVERSATION_VERSION,
+                updated_at=now,
+            )
+        )
+        # The sender's own chat first: the resident reads the answer before staff read the card.
+        for outgoing in sorted(turn.replies, key=lambda m: m.chat_id != message.chat_id):
+            if outgoing.audience != ALERT:  # alerts answer the button press itself (see `ALERT`)
+                uow.outbox.enqueue(message=outgoing, now=now)
         log.info(
             "handled message",
             extra={

@@ -1,9 +1,9 @@
 """The engine side of a Telegram handler, shared by long polling and the webhook.
 
 The engine's NLU and database work is blocking, so it runs on the app's engine threads and the event
-loop keeps serving other chats, callback answers and the sender. When it returns, the update's effects
-(state, tickets, replies in the outbox, the update id) are committed; only then may the update be
-acknowledged.
+loop keeps serving other chats, callback answers and the sender; updates that queue up meanwhile share a
+transaction (`bot.telegram.batching`). When it returns, the update's effects (state, tickets, replies in
+the outbox, the update id) are committed; only then may the update be acknowledged.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.app import App
+from bot.telegram.batching import TurnBatcher
 from bot.telegram.runner import OnMessage
 from dialogs.messages import ALERT, IncomingMessage, Outgoing
 
@@ -34,12 +35,13 @@ def engine_on_message(
     database outage is waited out, retrying the update with backoff, instead of dropping it.
     """
 
+    batcher = TurnBatcher(app.engine, app.engine_executor, threads=app.engine_threads)
+
     async def handle(message: IncomingMessage) -> list[Outgoing]:
         delay = 0.5
         while True:
             try:
-                loop = asyncio.get_running_loop()
-                return await loop.run_in_executor(app.engine_executor, app.engine.handle, message)
+                return await batcher.handle(message)
             except (OperationalError, InterfaceError):
                 if not wait_out_outages:
                     raise

@@ -1,0 +1,128 @@
+"""Group commit: updates handled together in one transaction behave exactly as one by one, a failing
+update is redone alone without costing the others, and each waiting caller gets its own outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, build_app
+from bot.settings import Settings, repo_root
+from bot.telegram.batching import TurnBatcher
+from dialogs.clock import FakeClock
+from dialogs.messages import ChannelName, IncomingMessage, Outgoing
+from dialogs.nlu.feedback import FeedbackReader
+from dialogs.nlu.types import NluBackend
+from tests.conftest import START
+
+TEXTS = ("你好", "物业费怎么交？", "建议小区多装几个电动车充电桩", "/mytickets", "谢谢", "停车证怎么办理")
+
+
+def updates(first_update: int = 1) -> list[IncomingMessage]:
+    """Six residents, one message each (different chats, as the dispatcher's chat lock guarantees)."""
+    ids = itertools.count(first_update)
+    return [
+        IncomingMessage(
+            channel=ChannelName.TELEGRAM,
+            chat_id=8100 + n,
+            user_id=8100 + n,
+            text=text,
+            first_name="Resident",
+            language_code="zh-hans",
+            update_id=next(ids),
+        )
+        for n, text in enumerate(TEXTS)
+    ]
+
+
+@pytest.fixture
+def twin(tmp_path: Path, nlu: NluBackend, feedback: FeedbackReader) -> Iterator[App]:
+    """A second app like `app`, on its own database, to compare batch and one-by-one handling."""
+    settings = Settings.from_env(
+        {"FRONTDESK_VAR_DIR": str(tmp_path / "twin"), "FRONTDESK_NLU_CACHE": str(repo_root() / "var" / "nlu")}
+    )
+    application = build_app(settings, clock=FakeClock(START), nlu=nlu, feedback=feedback)
+    yield application
+    application.close()
+
+
+def texts(outcome: list[Outgoing] | Exception) -> list[str]:
+    assert not isinstance(outcome, Exception), outcome
+    return [message.reply.text for message in outcome]
+
+
+def outbox_texts(app: App) -> list[str]:
+    """The texts waiting in the outbox (taken: a second call sees only rows queued since)."""
+    with app.uow_factory() as uow:
+        claimed = uow.outbox.claim(channel="telegram", now=app.clock.now(), limit=100)
+        uow.commit()
+    return sorted(row.message.reply.text for row in claimed)
+
+
+def test_a_batch_answers_and_stores_what_one_by_one_does(app: App, twin: App) -> None:
+    together = app.engine.handle_batch(updates())
+    alone = [twin.engine.handle(message) for message in updates()]
+    assert [texts(outcome) for outcome in together] == [texts(outcome) for outcome in alone]
+    assert all(texts(outcome) for outcome in together)  # everyone was answered
+    assert outbox_texts(app) == outbox_texts(twin)
+    with app.uow_factory() as uow, twin.uow_factory() as other:
+        for message in updates():
+            mine = uow.conversations.load(channel="telegram", chat_id=message.chat_id)
+            theirs = other.conversations.load(channel="telegram", chat_id=message.chat_id)
+            assert mine is not None and theirs is not None and mine.flow == theirs.flow
+    # Redelivered as a batch: nothing happens twice.
+    assert app.engine.handle_batch(updates()) == [[] for _ in TEXTS]
+    assert len(outbox_texts(app)) == 0  # the first call's rows are claimed; no new row appeared
+
+
+def test_a_failing_update_is_redone_alone_and_the_others_are_kept(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = updates()[2]
+    turn = app.engine._turn  # the whole turn of one update, inside a transaction
+
+    def fail_one(uow: object, message: IncomingMessage) -> list[Outgoing] | None:
+        if message.update_id == broken.update_id:
+            raise RuntimeError("a bug this update hits every time")
+        return turn(uow, message)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(app.engine, "_turn", fail_one)
+    outcomes = app.engine.handle_batch(updates())
+    assert isinstance(outcomes[2], RuntimeError)
+    assert all(texts(outcome) for index, outcome in enumerate(outcomes) if index != 2)
+    with app.uow_factory() as uow:
+        now = app.clock.now()
+        claimed = [
+            uow.processed_updates.claim(channel="telegram", update_id=m.update_id or 0, now=now)
+            for m in updates()
+        ]
+    assert claimed == [False, False, True, False, False, False]  # only the failed one is not recorded
+
+
+async def test_each_waiting_caller_gets_its_own_outcome(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    batcher = TurnBatcher(app.engine, app.engine_executor, threads=1, max_batch=4)
+    handle_batch = app.engine.handle_batch
+    sizes: list[int] = []
+
+    def recording(batch: list[IncomingMessage]) -> list[list[Outgoing] | Exception]:
+        sizes.append(len(batch))
+        if any(m.update_id == 150 for m in batch):
+            return [RuntimeError("refused") if m.update_id == 150 else [] for m in batch]
+        return handle_batch(batch)
+
+    monkeypatch.setattr(app.engine, "handle_batch", recording)
+    messages = updates(100)
+    outcomes = await asyncio.gather(*(batcher.handle(m) for m in messages))
+    assert sizes == [4, 2]  # queued together, taken at most four at a time
+    for message, outcome in zip(messages, outcomes, strict=True):
+        assert texts(outcome) and {reply.chat_id for reply in outcome} == {message.chat_id}
+    broken = IncomingMessage(
+        channel=ChannelName.TELEGRAM, chat_id=8199, user_id=8199, text="hi", update_id=150
+    )
+    with pytest.raises(RuntimeError, match="refused"):
+        await batcher.handle(broken)
+    assert texts(await batcher.handle(updates(200)[0]))  # the batcher goes on after a refusal
