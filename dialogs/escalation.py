@@ -21,6 +21,9 @@ from dialogs.site import SiteConfig
 from dialogs.sla import Escalation, PromiseStatus, assess, escalation_level
 
 DIGEST_MARK = "daily-digest"
+# How often the whole backlog is assessed. Promises run in hours (the shortest, an emergency's response, in
+# minutes), so a minute is early enough, and the ticker's other jobs keep their few-second pace.
+CHECK_EVERY = timedelta(seconds=60)
 
 
 def open_with_history(uow: UnitOfWork) -> list[tuple[Ticket, list[TicketEvent]]]:
@@ -43,10 +46,15 @@ class PromiseKeeper:
         self._catalog = catalog
         self._channel = channel
         self._staff_chat_id = staff_chat_id
+        self._checked_at: datetime | None = None
 
     def run(self, uow: UnitOfWork, now: datetime) -> list[Outgoing]:
-        """Escalate what is due, and send the daily digest once a day (claimed by one worker)."""
-        messages = self.check(uow, now)
+        """Escalate what is due (at most every `CHECK_EVERY`), and send the daily digest once a day
+        (claimed by one worker)."""
+        messages: list[Outgoing] = []
+        if self._checked_at is None or not timedelta(0) <= now - self._checked_at < CHECK_EVERY:
+            messages = self.check(uow, now)
+            self._checked_at = now
         if uow.schedule_marks.claim(name=DIGEST_MARK, due_at=self.next_digest_at(now)):
             messages += self.digest(uow, now)
         return messages

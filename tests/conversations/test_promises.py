@@ -4,7 +4,7 @@ manager when it slips badly, each once, recorded on the ticket; and the daily di
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
@@ -13,9 +13,10 @@ import pytest
 from bot.app import App, build_app
 from bot.settings import Settings
 from dialogs.clock import FakeClock
-from dialogs.domain import EventKind, StaffMember, StaffRole
+from dialogs.domain import EventKind, StaffMember, StaffRole, Ticket
 from dialogs.messages import ChannelName
 from dialogs.nlu.types import NluBackend
+from storage.repos_tickets import SqlTicketRepository
 from tests.harness import ChatDriver, Desk
 
 GROUP = -100888
@@ -126,3 +127,27 @@ def test_two_workers_ticking_at_once_escalate_once(staffed: App, clock: FakeCloc
         assert ticket is not None and ticket.id is not None
         events = [e for e in uow.tickets.events(ticket_id=ticket.id) if e.kind is EventKind.ESCALATED]
     assert sorted(e.data["level"] for e in events) == [1, 2, 3]
+
+
+def test_the_backlog_is_assessed_at_most_once_a_minute(
+    staffed: App, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ticker runs every few seconds; reading and assessing every open ticket is a minute's job."""
+    reads: list[int] = []
+    list_active = SqlTicketRepository.list_active
+
+    def counting(self: SqlTicketRepository, *, queue: str | None = None) -> Sequence[Ticket]:
+        reads.append(1)
+        return list_active(self, queue=queue)
+
+    monkeypatch.setattr(SqlTicketRepository, "list_active", counting)
+    ticker = staffed.ticker(ChannelName.CONSOLE)
+    ticker.tick()
+    clock.advance(timedelta(seconds=5))
+    ticker.tick()
+    clock.advance(timedelta(seconds=50))
+    ticker.tick()
+    assert len(reads) == 2  # the first tick: the check and the day's digest
+    clock.advance(timedelta(seconds=10))  # a minute after the first check
+    ticker.tick()
+    assert len(reads) == 3
