@@ -202,8 +202,8 @@ class OutboxSender:
         loop = asyncio.get_running_loop()
         # Past this point of the lease another sender may re-claim the rows: hand the rest back instead.
         deadline = loop.time() + self._policy.lease_seconds * LEASE_USABLE
-        # The database work runs off the event loop: a PostgreSQL commit waits for its WAL flush, and the
-        # loop meanwhile keeps taking updates.
+        # Claims, edit targets and delivery outcomes run off the event loop (a PostgreSQL commit waits for
+        # its WAL flush, and the loop meanwhile keeps taking updates); the rarer hand-backs stay on it.
         for row in await asyncio.to_thread(self._claim, limit):
             chat_id = row.message.chat_id
             if chat_id in held:

@@ -162,40 +162,47 @@ class Engine:
         """Several updates (of different chats) in one transaction: one commit, one round of bookkeeping for
         all (group commit), each update's replies or the exception it raised, in order.
 
-        If any turn fails, nothing of the batch is kept and each update is handled on its own, so a bad
-        update costs the others only time, and what it raises is reported for it alone.
+        Only private chats are batched: a turn in a group (a staff button) may also lock the presser's
+        private chat, and a batch holding private chats must never wait for it (`_together` takes its chats'
+        locks up front, in one order). If any turn fails, nothing of the batch is kept and each update is
+        handled on its own, so a bad update costs the others only time and what it raises is its alone.
         """
-        if len(messages) > 1:
-            together = self._together(messages)
+        outcomes: list[list[Outgoing] | Exception | None] = [None] * len(messages)
+        private = [index for index, message in enumerate(messages) if message.is_private]
+        if len(private) > 1:
+            together = self._together([messages[index] for index in private])
             if together is not None:
-                return list(together)
-        outcomes: list[list[Outgoing] | Exception] = []
-        for message in messages:
-            try:
-                outcomes.append(self.handle(message))
-            except Exception as error:
-                outcomes.append(error)
-        return outcomes
+                for index, replies in zip(private, together, strict=True):
+                    outcomes[index] = replies
+        for index, message in enumerate(messages):
+            if outcomes[index] is None:
+                try:
+                    outcomes[index] = self.handle(message)
+                except Exception as error:
+                    outcomes[index] = error
+        return [outcome if outcome is not None else [] for outcome in outcomes]
 
     def _together(self, messages: Sequence[IncomingMessage]) -> list[list[Outgoing]] | None:
-        """The batch in one unit of work; None (nothing kept, flood tokens given back) if a turn failed."""
+        """The batch in one unit of work; None (nothing kept, flood tokens given back) if anything failed."""
         outcomes: list[list[Outgoing]] = [[] for _ in messages]
         admitted: list[tuple[int, IncomingMessage]] = []
-        for index, message in enumerate(messages):
-            if not message.is_private and message.action is None:
-                continue  # group chatter, as in `handle`
-            flood = self._flood_verdict(message)
-            if flood is not FloodVerdict.ADMIT:
-                outcomes[index] = self._flooded(message, notify=flood is FloodVerdict.NOTIFY)
-                continue
-            cleaned = replace(message, text=clean(message.text), first_name=clean(message.first_name))
-            admitted.append((index, cleaned))
         try:
+            for index, message in enumerate(messages):
+                flood = self._flood_verdict(message)
+                if flood is not FloodVerdict.ADMIT:
+                    outcomes[index] = self._flooded(message, notify=flood is FloodVerdict.NOTIFY)
+                    continue
+                cleaned = replace(message, text=clean(message.text), first_name=clean(message.first_name))
+                admitted.append((index, cleaned))
             with self._uow_factory() as uow:
+                # Every chat of the batch locked first, in one order: two workers' batches sharing chats
+                # then wait for each other instead of each holding what the other needs.
+                for channel, chat_id in sorted({(m.channel.value, m.chat_id) for _, m in admitted}):
+                    uow.chat_locks.lock(channel=channel, chat_id=chat_id)
                 replies = [(index, self._turn(uow, message)) for index, message in admitted]
                 uow.commit()
         except Exception:
-            log.info("batch redone update by update", extra={"count": len(admitted)}, exc_info=True)
+            log.info("batch redone update by update", extra={"count": len(messages)}, exc_info=True)
             for _, message in admitted:
                 self._refund(message)
             return None

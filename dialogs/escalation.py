@@ -27,8 +27,8 @@ CHECK_EVERY = timedelta(seconds=60)
 
 
 def open_with_history(uow: UnitOfWork) -> list[tuple[Ticket, list[TicketEvent]]]:
-    """Every active ticket with its events, in two reads whatever the size of the backlog: the promise
-    check runs on every tick and the metrics on every scrape, so one read per ticket would not scale."""
+    """Every active ticket with its events: one read of the tickets and one per 500 of them for the events
+    (the promise check and the metrics read the whole backlog, so one read per ticket would not scale)."""
     tickets = [ticket for ticket in uow.tickets.list_active() if ticket.id is not None]
     history = uow.tickets.events_of(ticket_ids=[ticket.id for ticket in tickets if ticket.id is not None])
     return [(ticket, history[ticket.id]) for ticket in tickets if ticket.id is not None]
@@ -54,6 +54,8 @@ class PromiseKeeper:
         messages: list[Outgoing] = []
         if self._checked_at is None or not timedelta(0) <= now - self._checked_at < CHECK_EVERY:
             messages = self.check(uow, now)
+            # Noted before the tick commits: a failed tick delays the escalations it rolled back by up to
+            # `CHECK_EVERY` (their schedule marks were rolled back too, so none is lost).
             self._checked_at = now
         if uow.schedule_marks.claim(name=DIGEST_MARK, due_at=self.next_digest_at(now)):
             messages += self.digest(uow, now)

@@ -136,8 +136,9 @@ class SqlTicketRepository:
     def queue_load(self, *, queue: str) -> tuple[dict[int, int], int | None]:
         """Open tickets per assignee in `queue`, and who got the queue's newest assigned open ticket.
 
-        Two aggregate queries instead of loading the queue's open tickets: dispatch runs on every new
-        ticket, so its cost must not grow with the backlog.
+        A grouped count and a one-row read instead of loading the queue's open tickets: dispatch runs on
+        every new ticket, so its cost must not grow with the backlog. Of tickets created at the same
+        moment, the one with the higher id counts as the newer.
         """
         active = [status.value for status in TicketStatus if status.is_active]
         assignee = col(TicketRow.assignee_id)

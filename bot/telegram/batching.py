@@ -63,10 +63,16 @@ class TurnBatcher:
             while len(batch) < self._max_batch and not queue.empty():
                 batch.append(queue.get_nowait())
             messages = [message for message, _ in batch]
+            outcomes: list[list[Outgoing] | Exception] | None = None
             try:
                 outcomes = await loop.run_in_executor(self._executor, self._engine.handle_batch, messages)
             except Exception as error:  # the executor itself failed (shut down): every caller hears it
                 outcomes = [error] * len(batch)
+            finally:
+                if outcomes is None:  # cancelled (the loop is closing) or worse: nobody may wait for ever
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(RuntimeError("the update's batch did not finish"))
             for (_, future), outcome in zip(batch, outcomes, strict=True):
                 if future.done():
                     continue  # the caller gave up waiting; the update was handled all the same

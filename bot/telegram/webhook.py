@@ -37,7 +37,6 @@ from bot.metrics import Metrics
 from bot.ops_http import add_ops_routes, app_metrics
 from bot.telegram.handling import engine_on_message
 from bot.telegram.runner import build_dispatcher
-from dialogs.ports import ConcurrentUpdateError
 
 __all__ = ["SECRET_HEADER", "WEBHOOK_PATH", "make_webhook_app", "valid_secret"]
 
@@ -52,15 +51,10 @@ _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as secr
 # update is redelivered until it can be handled. Any other failure is refused MAX_FAILURES times per update
 # (in this process), then the update is acknowledged and logged: Telegram would otherwise redeliver it
 # without end and hold back every update after it.
-# A ticket changed under the turn each time it was redone (`ConcurrentUpdateError`) is transient too.
-TRANSIENT = (
-    OperationalError,
-    InterfaceError,
-    DisconnectionError,
-    ConnectionError,
-    TimeoutError,
-    ConcurrentUpdateError,
-)
+# A ticket changed under the turn each time it was redone (`ConcurrentUpdateError`, after the engine's own
+# retries) counts as a failure of the update: refused, redelivered, and given up on like any other if it
+# keeps coming back, so that a turn conflicting with itself cannot stall the bot.
+TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, ConnectionError, TimeoutError)
 MAX_FAILURES = 5
 
 

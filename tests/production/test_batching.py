@@ -17,6 +17,7 @@ from dialogs.clock import FakeClock
 from dialogs.messages import ChannelName, IncomingMessage, Outgoing
 from dialogs.nlu.feedback import FeedbackReader
 from dialogs.nlu.types import NluBackend
+from storage.repos_updates import SqlChatLocks
 from tests.conftest import START
 
 TEXTS = ("你好", "物业费怎么交？", "建议小区多装几个电动车充电桩", "/mytickets", "谢谢", "停车证怎么办理")
@@ -126,3 +127,27 @@ async def test_each_waiting_caller_gets_its_own_outcome(app: App, monkeypatch: p
     with pytest.raises(RuntimeError, match="refused"):
         await batcher.handle(broken)
     assert texts(await batcher.handle(updates(200)[0]))  # the batcher goes on after a refusal
+
+
+def test_only_private_chats_are_batched_and_their_locks_come_first_in_order(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group's turn may lock the presser's private chat too, so it never joins a batch; a batch takes
+    every one of its chats' locks before any turn, sorted, so two workers' batches cannot deadlock."""
+    locked: list[int] = []
+    lock = SqlChatLocks.lock
+
+    def record(self: SqlChatLocks, *, channel: str, chat_id: int) -> None:
+        locked.append(chat_id)
+        lock(self, channel=channel, chat_id=chat_id)
+
+    monkeypatch.setattr(SqlChatLocks, "lock", record)
+    residents = list(reversed(updates(300)[:3]))  # chats 8102, 8101, 8100
+    group = IncomingMessage(
+        channel=ChannelName.TELEGRAM, chat_id=-100555, user_id=8100, text="大家好", is_private=False
+    )
+    outcomes = app.engine.handle_batch([residents[0], group, *residents[1:]])
+    assert outcomes[1] == []  # group chatter: not read
+    assert all(texts(outcome) for index, outcome in enumerate(outcomes) if index != 1)
+    assert locked[:3] == [8100, 8101, 8102]  # up front, in order; each turn then re-takes its own
+    assert -100555 not in locked
