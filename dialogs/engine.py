@@ -199,7 +199,7 @@ class Engine:
                 # then wait for each other instead of each holding what the other needs.
                 for channel, chat_id in sorted({(m.channel.value, m.chat_id) for _, m in admitted}):
                     uow.chat_locks.lock(channel=channel, chat_id=chat_id)
-                replies = [(index, self._turn(uow, message)) for index, message in admitted]
+                replies = [(index, self._turn(uow, message, locked=True)) for index, message in admitted]
                 uow.commit()
         except Exception:
             log.info("batch redone update by update", extra={"count": len(messages)}, exc_info=True)
@@ -219,10 +219,13 @@ class Engine:
             uow.commit()
         return replies
 
-    def _turn(self, uow: UnitOfWork, message: IncomingMessage) -> list[Outgoing] | None:
-        """One message's turn inside `uow` (not committed here); None when the update was handled before."""
+    def _turn(
+        self, uow: UnitOfWork, message: IncomingMessage, *, locked: bool = False
+    ) -> list[Outgoing] | None:
+        """One message's turn inside `uow` (not committed here); None when the update was handled before.
+        `locked`: the chat's lock is already held by this transaction (a batch takes them all first)."""
         now = self._clock.now()
-        if not self._admit(uow, message, now):
+        if not self._admit(uow, message, now, locked=locked):
             log.info("duplicate update ignored", extra={"update_id": message.update_id})
             return None
         turn = self._open_turn(uow, message, now)
@@ -301,14 +304,15 @@ class Engine:
 
     # -- set-up ----------------------------------------------------------------------------------------------
 
-    def _admit(self, uow: UnitOfWork, message: IncomingMessage, now: datetime) -> bool:
+    def _admit(self, uow: UnitOfWork, message: IncomingMessage, now: datetime, *, locked: bool) -> bool:
         """Take the chat's lock for this transaction, then record the update; False if it was handled before.
 
         The lock comes first so that another process handling the same chat waits before reading its state
         (order and no lost update across workers); the record commits with the effects, so a redelivery
         after a crash is handled in full and a redelivery after the commit has no effect.
         """
-        uow.chat_locks.lock(channel=message.channel.value, chat_id=message.chat_id)
+        if not locked:
+            uow.chat_locks.lock(channel=message.channel.value, chat_id=message.chat_id)
         if message.update_id is None:
             return True
         return uow.processed_updates.claim(

@@ -85,15 +85,19 @@ def test_a_failing_update_is_redone_alone_and_the_others_are_kept(
 ) -> None:
     broken = updates()[2]
     turn = app.engine._turn  # the whole turn of one update, inside a transaction
+    calls: list[bool] = []
 
-    def fail_one(uow: object, message: IncomingMessage) -> list[Outgoing] | None:
+    def fail_one(uow: object, message: IncomingMessage, *, locked: bool = False) -> list[Outgoing] | None:
+        calls.append(locked)
         if message.update_id == broken.update_id:
             raise RuntimeError("a bug this update hits every time")
-        return turn(uow, message)  # type: ignore[arg-type]
+        return turn(uow, message, locked=locked)  # type: ignore[arg-type]
 
     monkeypatch.setattr(app.engine, "_turn", fail_one)
     outcomes = app.engine.handle_batch(updates())
     assert isinstance(outcomes[2], RuntimeError)
+    assert calls[:3] == [True, True, True]  # tried together (up to the broken one), then one by one
+    assert calls[3:] == [False] * 6
     assert all(texts(outcome) for index, outcome in enumerate(outcomes) if index != 2)
     with app.uow_factory() as uow:
         now = app.clock.now()
@@ -149,5 +153,5 @@ def test_only_private_chats_are_batched_and_their_locks_come_first_in_order(
     outcomes = app.engine.handle_batch([residents[0], group, *residents[1:]])
     assert outcomes[1] == []  # group chatter: not read
     assert all(texts(outcome) for index, outcome in enumerate(outcomes) if index != 1)
-    assert locked[:3] == [8100, 8101, 8102]  # up front, in order; each turn then re-takes its own
+    assert locked == [8100, 8101, 8102]  # up front and in order, once each
     assert -100555 not in locked
