@@ -75,6 +75,11 @@ FLOW_INTENT: dict[str, str] = {
 ANSWER_ENTITIES: frozenset[str] = frozenset({"room", "phone", "datetime"})
 
 
+def _cleaned(message: IncomingMessage) -> IncomingMessage:
+    """The message without control characters in what the person typed (text and name)."""
+    return replace(message, text=clean(message.text), first_name=clean(message.first_name))
+
+
 class Engine:
     """Understands messages and runs the conversation flows."""
 
@@ -136,9 +141,7 @@ class Engine:
         if flood is not FloodVerdict.ADMIT:
             return self._flooded(message, notify=flood is FloodVerdict.NOTIFY)
         try:
-            replies = self._process_fresh(
-                replace(message, text=clean(message.text), first_name=clean(message.first_name))
-            )
+            replies = self._process_fresh(_cleaned(message))
         except Exception:
             self._refund(message)  # not processed: the redelivery must not count twice against the person
             raise
@@ -192,8 +195,7 @@ class Engine:
                 if flood is not FloodVerdict.ADMIT:
                     outcomes[index] = self._flooded(message, notify=flood is FloodVerdict.NOTIFY)
                     continue
-                cleaned = replace(message, text=clean(message.text), first_name=clean(message.first_name))
-                admitted.append((index, cleaned))
+                admitted.append((index, _cleaned(message)))
             with self._uow_factory() as uow:
                 # Every chat of the batch locked first, in one order: two workers' batches sharing chats
                 # then wait for each other instead of each holding what the other needs.

@@ -30,11 +30,9 @@ def dialect_name(session: Session) -> str:
 def upsert_insert(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
     """An `INSERT` construct offering `on_conflict_do_*` for the session's database."""
     name = dialect_name(session)
-    if name == "postgresql":
-        return postgresql.insert(table)
-    if name == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"unsupported database dialect: {name}")
+    if name not in _INSERTS:
+        raise NotImplementedError(f"unsupported database dialect: {name}")
+    return _INSERTS[name](table)
 
 
 def per_dialect(build: Callable[[Callable[[Any], postgresql.Insert | sqlite.Insert]], T]) -> dict[str, T]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -19,10 +20,34 @@ from dialogs.domain import (
     TicketStatus,
     TicketType,
 )
-from dialogs.ports import ConcurrentUpdateError
+from dialogs.ports import ConcurrentUpdateError, UnitOfWork
 from storage.uow import SqlUnitOfWorkFactory
 
 T0 = datetime(2026, 11, 27, 1, 30, tzinfo=UTC)
+
+
+def a_resident(work: UnitOfWork) -> int:
+    """A stored resident's id (tickets need one)."""
+    resident = work.residents.save(
+        resident=Resident(id=None, channel="telegram", external_id=7, created_at=T0)
+    )
+    assert resident.id is not None
+    return resident.id
+
+
+def a_ticket(resident_id: int, reference: str, **changes: Any) -> Ticket:
+    """An unsaved open repair ticket of the resident, with `changes` applied."""
+    ticket = Ticket(
+        id=None,
+        reference=reference,
+        type=TicketType.REPAIR,
+        status=TicketStatus.OPEN,
+        resident_id=resident_id,
+        description="漏水",
+        created_at=T0,
+        updated_at=T0,
+    )
+    return replace(ticket, **changes)
 
 
 def test_queue_assignee_shift_and_active_tickets(uow: SqlUnitOfWorkFactory) -> None:
@@ -32,22 +57,8 @@ def test_queue_assignee_shift_and_active_tickets(uow: SqlUnitOfWorkFactory) -> N
                 id=None, telegram_id=42, name="王建国", role=StaffRole.TECHNICIAN, on_shift=False
             )
         )
-        resident = work.residents.save(
-            resident=Resident(id=None, channel="telegram", external_id=7, created_at=T0)
-        )
-        assert resident.id is not None and member.id is not None
-        base = Ticket(
-            id=None,
-            reference="R2611270001",
-            type=TicketType.REPAIR,
-            status=TicketStatus.OPEN,
-            resident_id=resident.id,
-            description="漏水",
-            created_at=T0,
-            updated_at=T0,
-            queue="plumbing",
-            assignee_id=member.id,
-        )
+        assert member.id is not None
+        base = a_ticket(a_resident(work), "R2611270001", queue="plumbing", assignee_id=member.id)
         work.tickets.save(ticket=base)
         work.tickets.save(ticket=replace(base, reference="R2611270002", queue="electrical", assignee_id=None))
         work.tickets.save(
@@ -66,27 +77,14 @@ def test_queue_assignee_shift_and_active_tickets(uow: SqlUnitOfWorkFactory) -> N
 
 
 def test_queue_load_counts_open_tickets_per_assignee_and_finds_the_newest(uow: SqlUnitOfWorkFactory) -> None:
-    """Dispatch reads the queue's load as two aggregates: open tickets, of this queue, with an assignee."""
+    """Dispatch reads the queue's load from the database: open tickets, of this queue, with an assignee."""
     with uow() as work:
         first, second = (
             work.staff.save(member=StaffMember(id=None, telegram_id=t, name=n, role=StaffRole.TECHNICIAN))
             for t, n in ((41, "甲"), (42, "乙"))
         )
-        resident = work.residents.save(
-            resident=Resident(id=None, channel="telegram", external_id=7, created_at=T0)
-        )
-        assert resident.id is not None and first.id is not None and second.id is not None
-        base = Ticket(
-            id=None,
-            reference="R0",
-            type=TicketType.REPAIR,
-            status=TicketStatus.OPEN,
-            resident_id=resident.id,
-            description="漏水",
-            created_at=T0,
-            updated_at=T0,
-            queue="plumbing",
-        )
+        assert first.id is not None and second.id is not None
+        resident_id = a_resident(work)
         rows = [
             ("R1", first.id, TicketStatus.OPEN, "plumbing", 0),
             ("R2", first.id, TicketStatus.ACCEPTED, "plumbing", 1),
@@ -97,9 +95,9 @@ def test_queue_load_counts_open_tickets_per_assignee_and_finds_the_newest(uow: S
         ]
         for reference, assignee, status, queue, minutes in rows:
             work.tickets.save(
-                ticket=replace(
-                    base,
-                    reference=reference,
+                ticket=a_ticket(
+                    resident_id,
+                    reference,
                     assignee_id=assignee,
                     status=status,
                     queue=queue,
@@ -116,23 +114,11 @@ def test_queue_load_counts_open_tickets_per_assignee_and_finds_the_newest(uow: S
 def test_events_of_many_tickets_in_one_read(uow: SqlUnitOfWorkFactory) -> None:
     """The promise check reads the whole backlog's events at once, each ticket's in append order."""
     with uow() as work:
-        resident = work.residents.save(
-            resident=Resident(id=None, channel="telegram", external_id=7, created_at=T0)
-        )
-        assert resident.id is not None
+        resident_id = a_resident(work)
         ids = []
         for number in range(3):
             ticket = work.tickets.save(
-                ticket=Ticket(
-                    id=None,
-                    reference=f"C{number}",
-                    type=TicketType.COMPLAINT,
-                    status=TicketStatus.OPEN,
-                    resident_id=resident.id,
-                    description="噪音",
-                    created_at=T0,
-                    updated_at=T0,
-                )
+                ticket=a_ticket(resident_id, f"C{number}", type=TicketType.COMPLAINT, description="噪音")
             )
             assert ticket.id is not None
             ids.append(ticket.id)
@@ -156,21 +142,8 @@ def test_events_of_many_tickets_in_one_read(uow: SqlUnitOfWorkFactory) -> None:
 def test_a_ticket_changed_since_it_was_read_is_not_overwritten(uow: SqlUnitOfWorkFactory) -> None:
     """Two transactions read version 1; the first to save wins, the second is refused, not applied."""
     with uow() as work:
-        resident = work.residents.save(
-            resident=Resident(id=None, channel="telegram", external_id=7, created_at=T0)
-        )
-        assert resident.id is not None
         created = work.tickets.save(
-            ticket=Ticket(
-                id=None,
-                reference="R2611270009",
-                type=TicketType.REPAIR,
-                status=TicketStatus.RESOLVED,
-                resident_id=resident.id,
-                description="漏水",
-                created_at=T0,
-                updated_at=T0,
-            )
+            ticket=a_ticket(a_resident(work), "R2611270009", status=TicketStatus.RESOLVED)
         )
         work.commit()
     assert created.version == 1
