@@ -54,6 +54,10 @@ def normalise_url(url: str | URL) -> URL:
     return parsed
 
 
+PG_CONNECT_TIMEOUT = 10
+"""Seconds to wait for a PostgreSQL connection before giving up."""
+
+
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """Create an engine for SQLite or PostgreSQL; extra keyword arguments go to `create_engine`.
 
@@ -70,6 +74,10 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         return engine
     if backend == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
+        if "connect_timeout" not in parsed.query:
+            # A partitioned network (no refusal) would otherwise hold a worker thread for the OS's
+            # TCP timeout, minutes, instead of refusing the update and letting Telegram retry.
+            kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", PG_CONNECT_TIMEOUT)
         return create_engine(parsed, **kwargs)
     raise ValueError(f"unsupported database: {backend} (use sqlite or postgresql)")
 

@@ -72,6 +72,10 @@ def bot_env(*, api_base: str, token: str, database_url: str, var_dir: Path) -> d
     return env
 
 
+STOP_WITHIN = 20
+"""Seconds a worker gets to exit after SIGTERM before it is killed."""
+
+
 class BotProcess:
     """One `python -m bot …` process that can be (re)started, killed and stopped; logs go to a file."""
 
@@ -105,14 +109,19 @@ class BotProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
-    def stop(self, timeout: float = 20) -> int | None:
-        """SIGTERM and wait; returns the exit code (None if it had to be killed)."""
+    async def stop(self) -> int | None:
+        """SIGTERM and wait; returns the exit code (None if it had to be killed).
+
+        The wait runs in a thread so the test's event loop keeps serving the fake Bot API and any TCP
+        proxy while the worker shuts down: a worker finishing a send or a query on its way out would
+        otherwise hang on a loop that is blocked waiting for it.
+        """
         if self.process is None:
             return None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                return self.process.wait(timeout=timeout)
+                return await asyncio.to_thread(self.process.wait, STOP_WITHIN)
             except subprocess.TimeoutExpired:
                 self.kill()
                 return None

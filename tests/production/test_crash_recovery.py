@@ -203,7 +203,7 @@ async def test_kill_9_at_random_points_loses_and_duplicates_nothing(
                 await wait_delivered(db)
             finally:
                 for process in everyone:
-                    process.stop()
+                    await process.stop()
             logs = "\n".join(process.log_tail(1500) for process in everyone)
             context = f"seed={seed} kills={killed} attempts={balancer.attempts}\n{logs}"
             assert len(killed) >= 1, context

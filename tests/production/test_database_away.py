@@ -75,7 +75,7 @@ async def test_updates_are_refused_while_the_database_is_away_and_handled_after(
                 async with http.get(worker.base_url + "/readyz") as response:
                     assert response.status == 200
             finally:
-                assert worker.stop() == 0, worker.log_tail()
+                assert await worker.stop() == 0, worker.log_tail()
                 await proxy.close()
         with Session(db) as session:
             assert session.exec(select(func.count()).select_from(ProcessedUpdateRow)).one() == 2
