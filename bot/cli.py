@@ -117,7 +117,7 @@ def run(
     settings = _settings()
     token = _token(settings)
     from bot.telegram.runner import make_bot
-    from bot.telegram_service import serve_telegram, serve_webhook
+    from bot.telegram.service import serve_telegram, serve_webhook
     from bot.wakeups import RedisWakeups
 
     host, port = _address(listen)
@@ -174,7 +174,7 @@ def worker(listen: str | None, interval: float, lease: int, redis_url: str | Non
     settings = _settings()
     token = _token(settings)
     from bot.telegram.runner import make_bot
-    from bot.telegram_service import run_worker
+    from bot.telegram.service import run_worker
     from bot.wakeups import RedisWakeups
 
     host, port = _address(listen) if listen else (None, None)
@@ -205,8 +205,8 @@ def set_webhook(public_url: str, path: str | None, secret: str | None) -> None:
     settings = _settings()
     token = _token(settings)
     from bot.telegram.runner import make_bot
+    from bot.telegram.service import menu_for, register_webhook
     from bot.telegram.webhook import WEBHOOK_PATH
-    from bot.telegram_service import menu_for, register_webhook
 
     try:
         menu = menu_for(load_site_for(settings), Catalog.load())

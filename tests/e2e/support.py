@@ -16,7 +16,7 @@ from bot.app import App, build_app
 from bot.settings import Settings
 from bot.telegram.callbacks import ActionCallback
 from bot.telegram.runner import make_bot
-from bot.telegram_service import serve_telegram
+from bot.telegram.service import serve_telegram
 from dialogs.nlu.feedback import FeedbackReader
 from dialogs.nlu.types import NluBackend
 from tests.conftest import START

@@ -1,0 +1,66 @@
+"""Import aiogram so that its ~400 pydantic models are built on first use, not all at import.
+
+`aiogram.types` ends by calling `model_rebuild` on every Telegram type with one shared namespace
+(aiogram issue #1513). Each rebuild compiles a validator that inlines every type it can reach, so a
+worker pays ~100 MB of validators before it has seen an update, almost all for types it never meets
+(payments, stickers, business accounts …). aiogram already marks its models `defer_build=True`; only
+that loop defeats it.
+
+`import_aiogram_lazily` imports `aiogram.types` with that loop's rebuilds skipped and puts the
+namespace it would have used into each type's module, so pydantic's own deferred build resolves the
+forward references when a type is first validated. Measured: `import aiogram` 166 → ~60 MB of RSS, and
+building `Update` on the first update costs ~4 MB (docs/benchmarks.md). Validation is unchanged: the
+same models with the same namespace, built later.
+
+It must run before anything else imports aiogram; `bot.telegram` calls it when the package loads. If
+aiogram is already imported (a test importing it first), it does nothing: the models are built already.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from pydantic import BaseModel
+
+__all__ = ["import_aiogram_lazily"]
+
+_TYPES_PACKAGE = "aiogram.types"
+
+
+def import_aiogram_lazily() -> None:
+    """Import aiogram's types, leaving their validators to be built when each is first used."""
+    if _TYPES_PACKAGE in sys.modules:
+        return
+    eager = BaseModel.__dict__["model_rebuild"]
+    namespace: dict[str, Any] = {}
+
+    def rebuild_later(
+        cls: type[BaseModel],
+        *,
+        force: bool = False,
+        raise_errors: bool = True,
+        _parent_namespace_depth: int = 2,
+        _types_namespace: dict[str, Any] | None = None,
+    ) -> bool | None:
+        if cls.__module__.startswith(_TYPES_PACKAGE + ".") and _types_namespace is not None and not force:
+            namespace.update(_types_namespace)
+            return None
+        result: bool | None = eager.__func__(
+            cls,
+            force=force,
+            raise_errors=raise_errors,
+            _parent_namespace_depth=_parent_namespace_depth + 1,
+            _types_namespace=_types_namespace,
+        )
+        return result
+
+    type.__setattr__(BaseModel, "model_rebuild", classmethod(rebuild_later))
+    try:
+        __import__(_TYPES_PACKAGE)
+    finally:
+        type.__setattr__(BaseModel, "model_rebuild", eager)
+    for name, module in list(sys.modules.items()):
+        if name.startswith(_TYPES_PACKAGE + ".") and module is not None:
+            for key, value in namespace.items():
+                module.__dict__.setdefault(key, value)
