@@ -14,8 +14,8 @@ reading, asking back when it is unsure.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -73,6 +73,15 @@ FLOW_INTENT: dict[str, str] = {
 }
 # Entities that make a message an answer to the open question rather than a new request.
 ANSWER_ENTITIES: frozenset[str] = frozenset({"room", "phone", "datetime"})
+
+
+@dataclass(frozen=True)
+class _Done:
+    """A turn's outcome: the replies (alerts included) and what is left to store."""
+
+    replies: list[Outgoing]
+    conversation: Conversation
+    outbox: list[Outgoing]
 
 
 def _cleaned(message: IncomingMessage) -> IncomingMessage:
@@ -162,20 +171,26 @@ class Engine:
         raise AssertionError("unreachable")
 
     def handle_batch(self, messages: Sequence[IncomingMessage]) -> list[list[Outgoing] | Exception]:
-        """Several updates (of different chats) in one transaction: one commit, one round of bookkeeping for
-        all (group commit), each update's replies or the exception it raised, in order.
+        """Several updates in one transaction: one commit and one round of bookkeeping for all (group
+        commit), each update's replies or the exception it raised, in order.
 
-        Only private chats are batched: a turn in a group (a staff button) may also lock the presser's
-        private chat, and a batch holding private chats must never wait for it (`_together` takes its chats'
-        locks up front, in one order). If any turn fails, nothing of the batch is kept and each update is
-        handled on its own, so a bad update costs the others only time and what it raises is its alone.
+        Only private chats are batched, one update per chat: a turn in a group (a staff button) may also
+        lock the presser's private chat, and a batch holding private chats must never wait for it
+        (`_together` takes its chats' locks up front); a chat's second update is handled after the batch,
+        so it reads what the first one wrote. If any turn fails, nothing of the batch is kept and each
+        update is handled on its own, so a bad update costs the others only time and what it raises is its
+        alone.
         """
         outcomes: list[list[Outgoing] | Exception | None] = [None] * len(messages)
-        private = [index for index, message in enumerate(messages) if message.is_private]
-        if len(private) > 1:
-            together = self._together([messages[index] for index in private])
+        first_of_chat: dict[tuple[str, int], int] = {}
+        for index, message in enumerate(messages):
+            if message.is_private:
+                first_of_chat.setdefault((message.channel.value, message.chat_id), index)
+        batched = sorted(first_of_chat.values())
+        if len(batched) > 1:
+            together = self._together([messages[index] for index in batched])
             if together is not None:
-                for index, replies in zip(private, together, strict=True):
+                for index, replies in zip(batched, together, strict=True):
                     outcomes[index] = replies
         for index, message in enumerate(messages):
             if outcomes[index] is None:
@@ -186,7 +201,14 @@ class Engine:
         return [outcome if outcome is not None else [] for outcome in outcomes]
 
     def _together(self, messages: Sequence[IncomingMessage]) -> list[list[Outgoing]] | None:
-        """The batch in one unit of work; None (nothing kept, flood tokens given back) if anything failed."""
+        """The batch (distinct chats) in one unit of work; None (nothing kept, flood tokens given back) if
+        anything failed.
+
+        The batch's statements are shared too: one lock statement for all its chats, one insert claiming
+        all its update ids, and its turns' conversation states and outbox rows written together at the end
+        (no turn of another private chat reads them, and group turns, which write other chats' states, are
+        never batched). On PostgreSQL each statement saved is a round trip and ~120 µs of CPU.
+        """
         outcomes: list[list[Outgoing]] = [[] for _ in messages]
         admitted: list[tuple[int, IncomingMessage]] = []
         try:
@@ -196,60 +218,81 @@ class Engine:
                     outcomes[index] = self._flooded(message, notify=flood is FloodVerdict.NOTIFY)
                     continue
                 admitted.append((index, _cleaned(message)))
+            now = self._clock.now()
             with self._uow_factory() as uow:
                 # Every chat of the batch locked first, in one order: two workers' batches sharing chats
                 # then wait for each other instead of each holding what the other needs.
-                for channel, chat_id in sorted({(m.channel.value, m.chat_id) for _, m in admitted}):
-                    uow.chat_locks.lock(channel=channel, chat_id=chat_id)
-                replies = [(index, self._turn(uow, message, locked=True)) for index, message in admitted]
+                uow.chat_locks.lock_many(chats=[(m.channel.value, m.chat_id) for _, m in admitted])
+                fresh = self._claim_all(uow, [m for _, m in admitted], now)
+                done = [
+                    (index, self._turn(uow, message, now) if fresh(message) else None)
+                    for index, message in admitted
+                ]
+                turns = [turn for _, turn in done if turn is not None]
+                uow.conversations.save_many(conversations=[turn.conversation for turn in turns])
+                uow.outbox.enqueue_many(messages=[m for turn in turns for m in turn.outbox], now=now)
                 uow.commit()
         except Exception:
             log.info("batch redone update by update", extra={"count": len(messages)}, exc_info=True)
             for _, message in admitted:
                 self._refund(message)
             return None
-        for index, turn_replies in replies:
-            if turn_replies is None:
+        for index, turn in done:
+            if turn is None:
+                log.info("duplicate update ignored", extra={"update_id": messages[index].update_id})
                 self._refund(messages[index])  # a redelivery
-            outcomes[index] = turn_replies or []
+            else:
+                outcomes[index] = turn.replies
         return outcomes
+
+    @staticmethod
+    def _claim_all(
+        uow: UnitOfWork, messages: Sequence[IncomingMessage], now: datetime
+    ) -> Callable[[IncomingMessage], bool]:
+        """Record the batch's update ids (one insert per channel); tells which messages are new."""
+        claimed: dict[str, set[int]] = {}
+        for channel in {m.channel.value for m in messages}:
+            ids = [m.update_id for m in messages if m.channel.value == channel and m.update_id is not None]
+            claimed[channel] = uow.processed_updates.claim_many(channel=channel, update_ids=ids, now=now)
+        return lambda m: m.update_id is None or m.update_id in claimed[m.channel.value]
 
     def _process(self, message: IncomingMessage) -> list[Outgoing] | None:
         """The message's turn in a transaction of its own; None when this update was already handled."""
         with self._uow_factory() as uow:
-            replies = self._turn(uow, message)
+            now = self._clock.now()
+            if not self._admit(uow, message, now):
+                log.info("duplicate update ignored", extra={"update_id": message.update_id})
+                return None
+            turn = self._turn(uow, message, now)
+            uow.conversations.save(conversation=turn.conversation)
+            uow.outbox.enqueue_many(messages=turn.outbox, now=now)
             uow.commit()
-        return replies
+        return turn.replies
 
-    def _turn(
-        self, uow: UnitOfWork, message: IncomingMessage, *, locked: bool = False
-    ) -> list[Outgoing] | None:
-        """One message's turn inside `uow` (not committed here); None when the update was handled before.
-        `locked`: the chat's lock is already held by this transaction (a batch takes them all first)."""
-        now = self._clock.now()
-        if not self._admit(uow, message, now, locked=locked):
-            log.info("duplicate update ignored", extra={"update_id": message.update_id})
-            return None
+    def _turn(self, uow: UnitOfWork, message: IncomingMessage, now: datetime) -> _Done:
+        """One admitted message's turn inside `uow`; what it leaves to store is returned, not written (a
+        batch writes all its turns' states and outbox rows together)."""
         turn = self._open_turn(uow, message, now)
         self._dispatch(turn)
         if turn.resident != turn.stored_resident:  # most messages change nothing about the person
             uow.residents.save(resident=turn.resident)
-        uow.conversations.save(
-            conversation=Conversation(
-                channel=message.channel.value,
-                chat_id=message.chat_id,
-                flow=turn.flow,
-                step=turn.step,
-                slots=turn.slots,
-                misses=turn.misses,
-                version=CONVERSATION_VERSION,
-                updated_at=now,
-            )
+        conversation = Conversation(
+            channel=message.channel.value,
+            chat_id=message.chat_id,
+            flow=turn.flow,
+            step=turn.step,
+            slots=turn.slots,
+            misses=turn.misses,
+            version=CONVERSATION_VERSION,
+            updated_at=now,
         )
-        # The sender's own chat first: the resident reads the answer before staff read the card.
-        for outgoing in sorted(turn.replies, key=lambda m: m.chat_id != message.chat_id):
-            if outgoing.audience != ALERT:  # alerts answer the button press itself (see `ALERT`)
-                uow.outbox.enqueue(message=outgoing, now=now)
+        # The sender's own chat first: the resident reads the answer before staff read the card. Alerts
+        # answer the button press itself (see `ALERT`) and are not stored.
+        outbox = [
+            outgoing
+            for outgoing in sorted(turn.replies, key=lambda m: m.chat_id != message.chat_id)
+            if outgoing.audience != ALERT
+        ]
         log.info(
             "handled message",
             extra={
@@ -259,7 +302,7 @@ class Engine:
                 "flow": turn.flow,
             },
         )
-        return turn.replies
+        return _Done(replies=turn.replies, conversation=conversation, outbox=outbox)
 
     # -- before the turn -------------------------------------------------------------------------------------
 
@@ -306,15 +349,14 @@ class Engine:
 
     # -- set-up ----------------------------------------------------------------------------------------------
 
-    def _admit(self, uow: UnitOfWork, message: IncomingMessage, now: datetime, *, locked: bool) -> bool:
+    def _admit(self, uow: UnitOfWork, message: IncomingMessage, now: datetime) -> bool:
         """Take the chat's lock for this transaction, then record the update; False if it was handled before.
 
         The lock comes first so that another process handling the same chat waits before reading its state
         (order and no lost update across workers); the record commits with the effects, so a redelivery
         after a crash is handled in full and a redelivery after the commit has no effect.
         """
-        if not locked:
-            uow.chat_locks.lock(channel=message.channel.value, chat_id=message.chat_id)
+        uow.chat_locks.lock(channel=message.channel.value, chat_id=message.chat_id)
         if message.update_id is None:
             return True
         return uow.processed_updates.claim(

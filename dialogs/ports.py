@@ -7,7 +7,7 @@ conversation state and the outgoing messages of one incoming message are stored 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -140,6 +140,10 @@ class ConversationRepository(Protocol):
 
     def save(self, *, conversation: Conversation) -> None: ...
 
+    def save_many(self, *, conversations: Sequence[Conversation]) -> None:
+        """Several chats' states at once (a batch of turns); at most one per chat."""
+        ...
+
 
 class PendingMessage(Protocol):
     """An outbox row waiting to be delivered."""
@@ -222,12 +226,20 @@ class ChatLocks(Protocol):
         """Wait until no other transaction handles this chat; released at commit or rollback."""
         ...
 
+    def lock_many(self, *, chats: Iterable[tuple[str, int]]) -> None:
+        """`lock` for several (channel, chat) pairs, always taken in one global order (no deadlock)."""
+        ...
+
 
 class ProcessedUpdateRepository(Protocol):
     """The ids of channel updates already handled, so a redelivered update has no second effect."""
 
     def claim(self, *, channel: str, update_id: int, now: datetime) -> bool:
         """Record the update as handled in this transaction; False when it already was."""
+        ...
+
+    def claim_many(self, *, channel: str, update_ids: Sequence[int], now: datetime) -> set[int]:
+        """`claim` for several updates at once; the ids recorded now (the others were handled before)."""
         ...
 
     def prune(self, *, before: datetime) -> int:

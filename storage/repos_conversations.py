@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -55,11 +56,20 @@ class SqlConversationRepository:
 
     def save(self, *, conversation: Conversation) -> None:
         """Create or replace the chat's state in one upsert (two workers may meet a new chat at once)."""
+        self.save_many(conversations=[conversation])
+
+    def save_many(self, *, conversations: Sequence[Conversation]) -> None:
+        """`save` for several chats (a batch of turns) in one executemany; one state per chat."""
+        if not conversations:
+            return
         connection = self._session.connection()
-        params = {
-            "channel": conversation.channel,
-            "chat_id": conversation.chat_id,
-            "state": conversation_to_state(conversation),
-            "updated_at": conversation.updated_at,
-        }
-        connection.execute(_SAVE[connection.dialect.name], params)
+        params = [
+            {
+                "channel": conversation.channel,
+                "chat_id": conversation.chat_id,
+                "state": conversation_to_state(conversation),
+                "updated_at": conversation.updated_at,
+            }
+            for conversation in conversations
+        ]
+        connection.execute(_SAVE[connection.dialect.name], params[0] if len(params) == 1 else params)

@@ -121,8 +121,11 @@ class SqlResidentRepository:
             upsert_insert(self._session, table_of(ResidentRow))
             .values(**_resident_fields(resident))
             .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+            .returning(*_RESIDENTS.c)
         )
-        self._session.exec(statement)
+        created = self._session.connection().execute(statement).one_or_none()
+        if created is not None:
+            return _resident(created)
         found = self.find(channel=resident.channel, external_id=resident.external_id)
         assert found is not None
         return found

@@ -16,9 +16,10 @@ in-process lock already orders a chat; there the lock is a no-op.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import BigInteger, bindparam, delete, func, select
+from sqlalchemy import BigInteger, bindparam, delete, func, select, text
 from sqlmodel import Session, col
 
 from storage.dialect import per_dialect
@@ -30,6 +31,8 @@ __all__ = ["SqlChatLocks", "SqlProcessedUpdateRepository", "chat_lock_key"]
 _UPDATES = table_of(ProcessedUpdateRow)
 # Prepared once (see `storage.dialect.per_dialect`): both run for every incoming update.
 _LOCK = select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger)))
+# A batch's chats in one round trip, in the order of the array (ascending keys, see `lock_many`).
+_LOCK_MANY = text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS BIGINT[])) AS key")
 _CLAIM = per_dialect(
     lambda insert: (
         insert(_UPDATES)
@@ -58,6 +61,15 @@ class SqlChatLocks:
         if connection.dialect.name == "postgresql":
             connection.execute(_LOCK, {"key": chat_lock_key(channel, chat_id)})
 
+    def lock_many(self, *, chats: Iterable[tuple[str, int]]) -> None:
+        """`lock` for several chats in one statement, taken in ascending key order: every batch takes its
+        locks in that one order, so two batches sharing chats wait for each other and never deadlock."""
+        connection = self._session.connection()
+        if connection.dialect.name == "postgresql":
+            keys = sorted({chat_lock_key(channel, chat_id) for channel, chat_id in chats})
+            if keys:
+                connection.execute(_LOCK_MANY, {"keys": keys})
+
 
 class SqlProcessedUpdateRepository:
     """Implements `dialogs.ports.ProcessedUpdateRepository` over one session."""
@@ -72,6 +84,15 @@ class SqlProcessedUpdateRepository:
         params = {"channel": channel, "update_id": update_id, "now": now}
         created = connection.execute(_CLAIM[connection.dialect.name], params).first()
         return created is not None
+
+    def claim_many(self, *, channel: str, update_ids: Sequence[int], now: datetime) -> set[int]:
+        """`claim` for several updates in one multi-row insert; the ids recorded now (the rest were handled
+        before)."""
+        if not update_ids:
+            return set()
+        connection = self._session.connection()
+        params = [{"channel": channel, "update_id": update_id, "now": now} for update_id in update_ids]
+        return {row.update_id for row in connection.execute(_CLAIM[connection.dialect.name], params)}
 
     def prune(self, *, before: datetime) -> int:
         """Delete records older than `before`; returns how many."""

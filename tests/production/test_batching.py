@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from bot.app import App, build_app
 from bot.settings import Settings, repo_root
@@ -17,6 +20,7 @@ from dialogs.clock import FakeClock
 from dialogs.messages import ChannelName, IncomingMessage, Outgoing
 from dialogs.nlu.feedback import FeedbackReader
 from dialogs.nlu.types import NluBackend
+from dialogs.ports import UnitOfWork
 from storage.repos_updates import SqlChatLocks
 from tests.conftest import START
 
@@ -85,19 +89,18 @@ def test_a_failing_update_is_redone_alone_and_the_others_are_kept(
 ) -> None:
     broken = updates()[2]
     turn = app.engine._turn  # the whole turn of one update, inside a transaction
-    calls: list[bool] = []
+    calls: list[int | None] = []
 
-    def fail_one(uow: object, message: IncomingMessage, *, locked: bool = False) -> list[Outgoing] | None:
-        calls.append(locked)
+    def fail_one(uow: UnitOfWork, message: IncomingMessage, now: datetime) -> object:
+        calls.append(message.update_id)
         if message.update_id == broken.update_id:
             raise RuntimeError("a bug this update hits every time")
-        return turn(uow, message, locked=locked)  # type: ignore[arg-type]
+        return turn(uow, message, now)
 
     monkeypatch.setattr(app.engine, "_turn", fail_one)
     outcomes = app.engine.handle_batch(updates())
     assert isinstance(outcomes[2], RuntimeError)
-    assert calls[:3] == [True, True, True]  # tried together (up to the broken one), then one by one
-    assert calls[3:] == [False] * 6
+    assert calls == [1, 2, 3, 1, 2, 3, 4, 5, 6]  # tried together (up to the broken one), then one by one
     assert all(texts(outcome) for index, outcome in enumerate(outcomes) if index != 2)
     with app.uow_factory() as uow:
         now = app.clock.now()
@@ -133,19 +136,22 @@ async def test_each_waiting_caller_gets_its_own_outcome(app: App, monkeypatch: p
     assert texts(await batcher.handle(updates(200)[0]))  # the batcher goes on after a refusal
 
 
-def test_only_private_chats_are_batched_and_their_locks_come_first_in_order(
+def test_only_private_chats_are_batched_and_their_locks_come_first(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A group's turn may lock the presser's private chat too, so it never joins a batch; a batch takes
-    every one of its chats' locks before any turn, sorted, so two workers' batches cannot deadlock."""
-    locked: list[int] = []
-    lock = SqlChatLocks.lock
+    every one of its chats' locks in one statement before any turn (`lock_many` orders them), so two
+    workers' batches cannot deadlock."""
+    locked: list[list[int]] = []
+    lock_many = SqlChatLocks.lock_many
 
-    def record(self: SqlChatLocks, *, channel: str, chat_id: int) -> None:
-        locked.append(chat_id)
-        lock(self, channel=channel, chat_id=chat_id)
+    def record(self: SqlChatLocks, *, chats: Iterable[tuple[str, int]]) -> None:
+        chats = list(chats)
+        locked.append(sorted(chat_id for _, chat_id in chats))
+        lock_many(self, chats=chats)
 
-    monkeypatch.setattr(SqlChatLocks, "lock", record)
+    monkeypatch.setattr(SqlChatLocks, "lock_many", record)
+    monkeypatch.setattr(SqlChatLocks, "lock", lambda *_, **__: pytest.fail("a batched chat locked alone"))
     residents = list(reversed(updates(300)[:3]))  # chats 8102, 8101, 8100
     group = IncomingMessage(
         channel=ChannelName.TELEGRAM, chat_id=-100555, user_id=8100, text="大家好", is_private=False
@@ -153,5 +159,33 @@ def test_only_private_chats_are_batched_and_their_locks_come_first_in_order(
     outcomes = app.engine.handle_batch([residents[0], group, *residents[1:]])
     assert outcomes[1] == []  # group chatter: not read
     assert all(texts(outcome) for index, outcome in enumerate(outcomes) if index != 1)
-    assert locked == [8100, 8101, 8102]  # up front and in order, once each
-    assert -100555 not in locked
+    assert locked == [[8100, 8101, 8102]]  # up front, once each, the group not among them
+
+
+def test_a_chats_second_update_follows_the_batch_and_reads_what_the_first_wrote(app: App, twin: App) -> None:
+    """One update per chat in a batch: a chat's later update is handled after it, in order, on the state
+    the earlier one left (the batch writes its states only at its end)."""
+    first, other = updates(400)[:2]
+    room = replace(first, text="我家是3栋2单元502", update_id=499)
+    together = app.engine.handle_batch([first, other, room])
+    alone = [twin.engine.handle(message) for message in (first, other, room)]
+    assert [texts(outcome) for outcome in together] == [texts(outcome) for outcome in alone]
+    assert "电话" in texts(together[2])[0]  # the room was read as the answer to the first turn's question
+
+
+def test_a_batch_shares_its_bookkeeping_statements(app: App) -> None:
+    """One claim, one state write and one outbox write for the whole batch, not one set per update."""
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()).upper())
+
+    event.listen(app.db, "before_cursor_execute", record)
+    try:
+        outcomes = app.engine.handle_batch(updates(500))
+    finally:
+        event.remove(app.db, "before_cursor_execute", record)
+    assert all(texts(outcome) for outcome in outcomes)
+    assert sum(s.startswith("INSERT INTO PROCESSED_UPDATES") for s in statements) == 1
+    assert sum(s.startswith("INSERT INTO CONVERSATIONS") for s in statements) == 1
+    assert sum(s.startswith("INSERT INTO OUTBOX") for s in statements) == 1

@@ -21,12 +21,19 @@ def test_an_update_id_is_claimed_once_and_pruned_later(uow: SqlUnitOfWorkFactory
         assert work.processed_updates.claim(channel="telegram", update_id=41, now=NOW)
         assert not work.processed_updates.claim(channel="telegram", update_id=41, now=NOW)
         assert work.processed_updates.claim(channel="console", update_id=41, now=NOW)  # per channel
+        # A batch claims its ids in one statement and learns which were new.
+        assert work.processed_updates.claim_many(channel="telegram", update_ids=[41, 43, 44], now=NOW) == {
+            43,
+            44,
+        }
+        assert work.processed_updates.claim_many(channel="telegram", update_ids=[44], now=NOW) == set()
+        assert work.processed_updates.claim_many(channel="telegram", update_ids=[], now=NOW) == set()
         work.commit()
     with uow() as work:  # a claim that is rolled back leaves nothing behind
         assert work.processed_updates.claim(channel="telegram", update_id=42, now=NOW)
     with uow() as work:
         assert work.processed_updates.claim(channel="telegram", update_id=42, now=NOW + timedelta(days=8))
-        assert work.processed_updates.prune(before=NOW + timedelta(days=1)) == 2
+        assert work.processed_updates.prune(before=NOW + timedelta(days=1)) == 4
         work.commit()
     with uow() as work:
         assert work.processed_updates.claim(channel="telegram", update_id=41, now=NOW)  # forgotten
@@ -68,7 +75,7 @@ def test_the_chat_lock_makes_a_second_transaction_wait(postgres_url: str) -> Non
 
     def first() -> None:
         with factory() as work:
-            work.chat_locks.lock(channel="telegram", chat_id=9)
+            work.chat_locks.lock_many(chats=[("telegram", 9), ("telegram", 8)])  # a batch's chats
             first_has_lock.set()
             time.sleep(0.5)
             order.append("first done")
@@ -80,7 +87,7 @@ def test_the_chat_lock_makes_a_second_transaction_wait(postgres_url: str) -> Non
             work.chat_locks.lock(channel="telegram", chat_id=9)  # waits for the first commit
             order.append("second has lock")
             with factory() as other:  # another chat is not held up
-                other.chat_locks.lock(channel="telegram", chat_id=10)
+                other.chat_locks.lock_many(chats=[("telegram", 10), ("telegram", 11)])
             work.commit()
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]

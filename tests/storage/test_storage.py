@@ -369,6 +369,14 @@ class TestStorage:
             work.commit()
         with uow() as work:
             assert work.conversations.load(channel="telegram", chat_id=conversation.chat_id) == finished
+            other = replace(conversation, chat_id=77, flow="complaint")
+            work.conversations.save_many(conversations=[replace(finished, flow="praise"), other])  # a batch
+            work.conversations.save_many(conversations=[])
+            work.commit()
+        with uow() as work:
+            loaded = work.conversations.load(channel="telegram", chat_id=conversation.chat_id)
+            assert loaded is not None and loaded.flow == "praise"
+            assert work.conversations.load(channel="telegram", chat_id=77) == other
 
     # --- outbox -------------------------------------------------------------------------------------
 
