@@ -84,6 +84,18 @@ class _Done:
     outbox: list[Outgoing]
 
 
+@dataclass(frozen=True)
+class _Known:
+    """What a batch read ahead for one turn: the resident (None: not registered yet) and the chat's state."""
+
+    resident: Resident | None
+    conversation: Conversation | None
+
+
+def _chat(message: IncomingMessage) -> tuple[str, int]:
+    return message.channel.value, message.chat_id
+
+
 def _cleaned(message: IncomingMessage) -> IncomingMessage:
     """The message without control characters in what the person typed (text and name)."""
     return replace(message, text=clean(message.text), first_name=clean(message.first_name))
@@ -185,7 +197,7 @@ class Engine:
         first_of_chat: dict[tuple[str, int], int] = {}
         for index, message in enumerate(messages):
             if message.is_private:
-                first_of_chat.setdefault((message.channel.value, message.chat_id), index)
+                first_of_chat.setdefault(_chat(message), index)
         batched = sorted(first_of_chat.values())
         if len(batched) > 1:
             together = self._together([messages[index] for index in batched])
@@ -222,10 +234,11 @@ class Engine:
             with self._uow_factory() as uow:
                 # Every chat of the batch locked first, in one order: two workers' batches sharing chats
                 # then wait for each other instead of each holding what the other needs.
-                uow.chat_locks.lock_many(chats=[(m.channel.value, m.chat_id) for _, m in admitted])
+                uow.chat_locks.lock_many(chats=[_chat(m) for _, m in admitted])
                 fresh = self._claim_all(uow, [m for _, m in admitted], now)
+                known = self._read_ahead(uow, [m for _, m in admitted if fresh(m)])
                 done = [
-                    (index, self._turn(uow, message, now) if fresh(message) else None)
+                    (index, self._turn(uow, message, now, known[_chat(message)]) if fresh(message) else None)
                     for index, message in admitted
                 ]
                 turns = [turn for _, turn in done if turn is not None]
@@ -256,6 +269,21 @@ class Engine:
             claimed[channel] = uow.processed_updates.claim_many(channel=channel, update_ids=ids, now=now)
         return lambda m: m.update_id is None or m.update_id in claimed[m.channel.value]
 
+    @staticmethod
+    def _read_ahead(uow: UnitOfWork, messages: Sequence[IncomingMessage]) -> dict[tuple[str, int], _Known]:
+        """Every turn's resident and chat state in two reads for the batch, by chat. No turn of a private
+        chat writes another person's record or chat state, so what is read here stays current."""
+        known: dict[tuple[str, int], _Known] = {}
+        for channel in {m.channel.value for m in messages}:
+            mine = [m for m in messages if m.channel.value == channel]
+            residents = uow.residents.find_many(channel=channel, external_ids=[m.user_id for m in mine])
+            states = uow.conversations.load_many(channel=channel, chat_ids=[m.chat_id for m in mine])
+            for m in mine:
+                known[_chat(m)] = _Known(
+                    resident=residents.get(m.user_id), conversation=states.get(m.chat_id)
+                )
+        return known
+
     def _process(self, message: IncomingMessage) -> list[Outgoing] | None:
         """The message's turn in a transaction of its own; None when this update was already handled."""
         with self._uow_factory() as uow:
@@ -269,10 +297,12 @@ class Engine:
             uow.commit()
         return turn.replies
 
-    def _turn(self, uow: UnitOfWork, message: IncomingMessage, now: datetime) -> _Done:
+    def _turn(
+        self, uow: UnitOfWork, message: IncomingMessage, now: datetime, known: _Known | None = None
+    ) -> _Done:
         """One admitted message's turn inside `uow`; what it leaves to store is returned, not written (a
         batch writes all its turns' states and outbox rows together)."""
-        turn = self._open_turn(uow, message, now)
+        turn = self._open_turn(uow, message, now, known)
         self._dispatch(turn)
         if turn.resident != turn.stored_resident:  # most messages change nothing about the person
             uow.residents.save(resident=turn.resident)
@@ -363,8 +393,16 @@ class Engine:
             channel=message.channel.value, update_id=message.update_id, now=now
         )
 
-    def _open_turn(self, uow: UnitOfWork, message: IncomingMessage, now: datetime) -> Turn:
-        resident = uow.residents.find(channel=message.channel.value, external_id=message.user_id)
+    def _open_turn(
+        self, uow: UnitOfWork, message: IncomingMessage, now: datetime, known: _Known | None
+    ) -> Turn:
+        """The turn's starting point: the resident (registered on first contact) and the chat's state, read
+        now or, in a batch, read ahead for all its turns (`known`)."""
+        if known is None:
+            resident = uow.residents.find(channel=message.channel.value, external_id=message.user_id)
+            conversation = uow.conversations.load(channel=message.channel.value, chat_id=message.chat_id)
+        else:
+            resident, conversation = known.resident, known.conversation
         if resident is None:
             resident = uow.residents.find_or_create(
                 resident=Resident(
@@ -379,7 +417,6 @@ class Engine:
         stored = resident
         if message.first_name and message.first_name != resident.display_name:
             resident = replace(resident, display_name=message.first_name)
-        conversation = uow.conversations.load(channel=message.channel.value, chat_id=message.chat_id)
         turn = Turn(
             message=message,
             resident=resident,

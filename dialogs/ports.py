@@ -72,6 +72,11 @@ class ResidentRepository(Protocol):
 
     def find(self, *, channel: str, external_id: int) -> Resident | None: ...
 
+    def find_many(self, *, channel: str, external_ids: Sequence[int]) -> dict[int, Resident]:
+        """`find` for several identities in one read (a batch of turns), by external id; unknown ones are
+        left out."""
+        ...
+
     def find_or_create(self, *, resident: Resident) -> Resident:
         """The stored resident with `resident`'s channel identity, inserting it when new (race-safe)."""
         ...
@@ -137,6 +142,11 @@ class ConversationRepository(Protocol):
     """Conversation state per (channel, chat)."""
 
     def load(self, *, channel: str, chat_id: int) -> Conversation | None: ...
+
+    def load_many(self, *, channel: str, chat_ids: Sequence[int]) -> dict[int, Conversation]:
+        """`load` for several chats in one read (a batch of turns), by chat id; chats without a state are
+        left out."""
+        ...
 
     def save(self, *, conversation: Conversation) -> None: ...
 

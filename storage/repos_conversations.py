@@ -21,6 +21,15 @@ _TABLE = table_of(ConversationRow)
 _LOAD = _TABLE.select().where(
     _TABLE.c.channel == bindparam("channel"), _TABLE.c.chat_id == bindparam("chat_id")
 )
+_LOAD_MANY = _TABLE.select().where(
+    _TABLE.c.channel == bindparam("channel"), _TABLE.c.chat_id.in_(bindparam("chat_ids", expanding=True))
+)
+
+
+def _conversation(row: Any) -> Conversation:
+    return conversation_from_state(
+        channel=row.channel, chat_id=row.chat_id, state=row.state, updated_at=row.updated_at
+    )
 
 
 def _build_save(insert: Any) -> Any:
@@ -48,11 +57,15 @@ class SqlConversationRepository:
     def load(self, *, channel: str, chat_id: int) -> Conversation | None:
         params = {"channel": channel, "chat_id": chat_id}
         row = self._session.connection().execute(_LOAD, params).one_or_none()
-        if row is None:
-            return None
-        return conversation_from_state(
-            channel=row.channel, chat_id=row.chat_id, state=row.state, updated_at=row.updated_at
-        )
+        return None if row is None else _conversation(row)
+
+    def load_many(self, *, channel: str, chat_ids: Sequence[int]) -> dict[int, Conversation]:
+        if not chat_ids:
+            return {}
+        params = {"channel": channel, "chat_ids": list(chat_ids)}
+        return {
+            row.chat_id: _conversation(row) for row in self._session.connection().execute(_LOAD_MANY, params)
+        }
 
     def save(self, *, conversation: Conversation) -> None:
         """Create or replace the chat's state in one upsert (two workers may meet a new chat at once)."""

@@ -63,6 +63,10 @@ _RESIDENTS = table_of(ResidentRow)
 _FIND_RESIDENT = _RESIDENTS.select().where(
     _RESIDENTS.c.channel == bindparam("channel"), _RESIDENTS.c.external_id == bindparam("external_id")
 )
+_FIND_RESIDENTS = _RESIDENTS.select().where(
+    _RESIDENTS.c.channel == bindparam("channel"),
+    _RESIDENTS.c.external_id.in_(bindparam("external_ids", expanding=True)),
+)
 
 
 class SqlHouseholdRepository:
@@ -110,6 +114,13 @@ class SqlResidentRepository:
         params = {"channel": channel, "external_id": external_id}
         row = self._session.connection().execute(_FIND_RESIDENT, params).one_or_none()
         return None if row is None else _resident(row)
+
+    def find_many(self, *, channel: str, external_ids: Sequence[int]) -> dict[int, Resident]:
+        if not external_ids:
+            return {}
+        params = {"channel": channel, "external_ids": list(external_ids)}
+        rows = self._session.connection().execute(_FIND_RESIDENTS, params)
+        return {row.external_id: _resident(row) for row in rows}
 
     def find_or_create(self, *, resident: Resident) -> Resident:
         """The resident with this channel identity, inserting `resident` if there is none yet.

@@ -91,11 +91,11 @@ def test_a_failing_update_is_redone_alone_and_the_others_are_kept(
     turn = app.engine._turn  # the whole turn of one update, inside a transaction
     calls: list[int | None] = []
 
-    def fail_one(uow: UnitOfWork, message: IncomingMessage, now: datetime) -> object:
+    def fail_one(uow: UnitOfWork, message: IncomingMessage, now: datetime, known: object = None) -> object:
         calls.append(message.update_id)
         if message.update_id == broken.update_id:
             raise RuntimeError("a bug this update hits every time")
-        return turn(uow, message, now)
+        return turn(uow, message, now, known)  # type: ignore[arg-type]
 
     monkeypatch.setattr(app.engine, "_turn", fail_one)
     outcomes = app.engine.handle_batch(updates())
@@ -174,7 +174,8 @@ def test_a_chats_second_update_follows_the_batch_and_reads_what_the_first_wrote(
 
 
 def test_a_batch_shares_its_bookkeeping_statements(app: App) -> None:
-    """One claim, one state write and one outbox write for the whole batch, not one set per update."""
+    """One claim, one read each of residents and chat states, one state write and one outbox write for
+    the whole batch, not one set per update."""
     statements: list[str] = []
 
     def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
@@ -187,5 +188,7 @@ def test_a_batch_shares_its_bookkeeping_statements(app: App) -> None:
         event.remove(app.db, "before_cursor_execute", record)
     assert all(texts(outcome) for outcome in outcomes)
     assert sum(s.startswith("INSERT INTO PROCESSED_UPDATES") for s in statements) == 1
+    assert sum(s.startswith("SELECT") and "FROM RESIDENTS" in s for s in statements) == 1  # read ahead
+    assert sum(s.startswith("SELECT") and "FROM CONVERSATIONS" in s for s in statements) == 1
     assert sum(s.startswith("INSERT INTO CONVERSATIONS") for s in statements) == 1
     assert sum(s.startswith("INSERT INTO OUTBOX") for s in statements) == 1

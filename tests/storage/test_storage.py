@@ -185,6 +185,16 @@ class TestStorage:
             assert work.residents.get(resident_id=saved.id) == updated
             assert updated.phone == "13900000000" and updated.id == saved.id
             assert work.residents.get(resident_id=saved.id + 1000) is None
+            many = work.residents.find_many(channel="telegram", external_ids=[7_000_000_001, 42])
+            assert many == {7_000_000_001: updated}  # read ahead for a batch; unknown people left out
+            assert work.residents.find_many(channel="console", external_ids=[7_000_000_001]) == {}
+            # First contact: the identity is created and read back from its insert; a second call finds it.
+            fresh = Resident(
+                id=None, channel="telegram", external_id=43, display_name="Wang", created_at=created
+            )
+            first = work.residents.find_or_create(resident=fresh)
+            assert first.id is not None and first.display_name == "Wang" and first.created_at == created
+            assert work.residents.find_or_create(resident=replace(fresh, display_name="other")) == first
 
     def test_resident_identity_is_unique_per_channel(self, uow: SqlUnitOfWorkFactory) -> None:
         _resident(uow, external_id=5)
@@ -377,6 +387,9 @@ class TestStorage:
             loaded = work.conversations.load(channel="telegram", chat_id=conversation.chat_id)
             assert loaded is not None and loaded.flow == "praise"
             assert work.conversations.load(channel="telegram", chat_id=77) == other
+            states = work.conversations.load_many(channel="telegram", chat_ids=[77, conversation.chat_id, 78])
+            assert states == {77: other, conversation.chat_id: loaded}  # a chat without state is left out
+            assert work.conversations.load_many(channel="console", chat_ids=[77]) == {}
 
     # --- outbox -------------------------------------------------------------------------------------
 
