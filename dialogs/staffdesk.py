@@ -88,15 +88,23 @@ class StaffDesk:
 
     # -- dispatch --------------------------------------------------------------------------------------------
 
-    def dispatch(self, turn: Turn, ticket: Ticket) -> Ticket:
-        """Route a new ticket to its queue (and maybe a person) and publish its card."""
+    def route(self, turn: Turn, ticket: Ticket) -> Ticket:
+        """The new ticket (not stored yet) with its queue, so it is written once, already routed."""
         household = (
             turn.uow.households.get(household_id=ticket.household_id)
             if ticket.household_id is not None
             else None
         )
-        queue = queue_for(ticket, turn.site, building=household.building if household else None)
-        ticket = self._assign(turn, turn.uow.tickets.save(ticket=replace(ticket, queue=queue)), queue)
+        return replace(
+            ticket, queue=queue_for(ticket, turn.site, building=household.building if household else None)
+        )
+
+    def dispatch(self, turn: Turn, ticket: Ticket) -> Ticket:
+        """Give a new, routed and stored ticket to a person of its queue (by the site's strategy) and
+        publish its card."""
+        if ticket.queue is None:
+            raise ValueError(f"ticket {ticket.reference} is dispatched before it is routed")
+        ticket = self._assign(turn, ticket, ticket.queue)
         self.publish(turn, ticket)
         return ticket
 

@@ -42,9 +42,11 @@ def open_ticket(
     if resident.id is None:
         raise ValueError("the resident must be saved before a ticket is opened")
     day = turn.local_now.date()
+    desk = StaffDesk()
     sequence = turn.uow.tickets.next_sequence(ticket_type=ticket_type, day=day)
-    ticket = turn.uow.tickets.save(
-        ticket=Ticket(
+    new = desk.route(
+        turn,
+        Ticket(
             id=None,
             reference=make_reference(ticket_type, day, sequence),
             type=ticket_type,
@@ -64,15 +66,16 @@ def open_ticket(
             details=dict(details or {}),
             created_at=turn.now,
             updated_at=turn.now,
-        )
+        ),
     )
+    ticket = turn.uow.tickets.save(ticket=new)
     if ticket.id is None:
         raise RuntimeError("the ticket repository returned a ticket without an id")
     data: dict[str, Any] = {"type": ticket_type.value, "priority": priority.value}
     if category:
         data["category"] = category
     record(turn, ticket, EventKind.CREATED, resident_actor(turn), **data)
-    return StaffDesk().dispatch(turn, ticket)
+    return desk.dispatch(turn, ticket)
 
 
 def status_label(turn: Turn, status: TicketStatus) -> str:
