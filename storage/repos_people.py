@@ -9,7 +9,7 @@ from sqlalchemy import Row, bindparam
 from sqlmodel import Session, col, select
 
 from dialogs.domain import Household, Resident, StaffMember, StaffRole
-from storage.dialect import upsert_insert
+from storage.dialect import per_dialect, upsert_insert
 from storage.rows import stored
 from storage.tables import HouseholdRow, ResidentRow, StaffRow, table_of
 
@@ -46,6 +46,17 @@ def _staff(row: StaffRow) -> StaffMember:
     )
 
 
+_RESIDENT_FIELDS = (
+    "channel",
+    "external_id",
+    "display_name",
+    "phone",
+    "language",
+    "household_id",
+    "created_at",
+)
+
+
 def _resident_fields(resident: Resident) -> dict[str, object]:
     return {
         "channel": resident.channel,
@@ -62,6 +73,15 @@ _RESIDENTS = table_of(ResidentRow)
 # Prepared once: every incoming message looks its sender up (see `storage.dialect.per_dialect`).
 _FIND_RESIDENT = _RESIDENTS.select().where(
     _RESIDENTS.c.channel == bindparam("channel"), _RESIDENTS.c.external_id == bindparam("external_id")
+)
+# A first contact registers its sender (`find_or_create`), read back from the insert itself.
+_CREATE_RESIDENT = per_dialect(
+    lambda insert: (
+        insert(_RESIDENTS)
+        .values({name: bindparam(name) for name in _RESIDENT_FIELDS})
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(*_RESIDENTS.c)
+    )
 )
 _FIND_RESIDENTS = _RESIDENTS.select().where(
     _RESIDENTS.c.channel == bindparam("channel"),
@@ -128,13 +148,9 @@ class SqlResidentRepository:
         One `INSERT … ON CONFLICT DO NOTHING`, so two updates of a new person handled at once (a private
         message and a button in the staff group) do not fail on the unique identity.
         """
-        statement = (
-            upsert_insert(self._session, table_of(ResidentRow))
-            .values(**_resident_fields(resident))
-            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-            .returning(*_RESIDENTS.c)
-        )
-        created = self._session.connection().execute(statement).one_or_none()
+        connection = self._session.connection()
+        statement = _CREATE_RESIDENT[connection.dialect.name]
+        created = connection.execute(statement, _resident_fields(resident)).one_or_none()
         if created is not None:
             return _resident(created)
         found = self.find(channel=resident.channel, external_id=resident.external_id)
