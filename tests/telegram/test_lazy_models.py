@@ -1,0 +1,65 @@
+"""aiogram's models are built on first use (`bot.telegram.lazy_models`), in a fresh interpreter, the way a
+worker process imports them: nothing is built by the import, and what is used validates as usual."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from bot.settings import repo_root
+
+SCRIPT = textwrap.dedent(
+    """
+    import json
+    import bot.telegram  # first, as in a worker: aiogram is imported through it
+    from aiogram.methods import EditMessageText, SendMessage
+    from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+    built_at_import = [m.__name__ for m in (Update, Message, CallbackQuery) if m.__pydantic_complete__]
+    update = Update.model_validate({
+        "update_id": 7,
+        "callback_query": {
+            "id": "q1", "chat_instance": "c", "data": "ticket:accept|R1",
+            "from": {"id": 5, "is_bot": False, "first_name": "王"},
+            "message": {
+                "message_id": 3, "date": 0, "chat": {"id": -100, "type": "supergroup", "title": "staff"},
+                "text": "工单", "entities": [{"type": "bold", "offset": 0, "length": 2}],
+                "reply_markup": {"inline_keyboard": [[{"text": "接单", "callback_data": "a"}]]},
+            },
+        },
+    })
+    keyboard = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="好", callback_data="x")]])
+    send = SendMessage(chat_id=5, text="您好", reply_markup=keyboard)
+    edit = EditMessageText(chat_id=-100, message_id=3, text="已接单")
+    print(json.dumps({
+        "built_at_import": built_at_import,
+        "data": update.callback_query.data,
+        "message_text": update.callback_query.message.text,
+        "button": update.callback_query.message.reply_markup.inline_keyboard[0][0].text,
+        "send": [send.chat_id, send.text, send.reply_markup.inline_keyboard[0][0].callback_data],
+        "edit_text": edit.text,
+        "built_after_use": Update.__pydantic_complete__,
+    }, ensure_ascii=False))
+    """
+)
+
+
+def test_a_worker_builds_aiogram_models_only_when_it_uses_them() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        cwd=repo_root(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["built_at_import"] == []  # the import left every model to its first use
+    assert result["data"] == "ticket:accept|R1"
+    assert result["message_text"] == "工单" and result["button"] == "接单"
+    assert result["send"] == [5, "您好", "x"]
+    assert result["edit_text"] == "已接单"
+    assert result["built_after_use"] is True
