@@ -27,12 +27,13 @@ from dialogs.nlu.features import Vectoriser, WordSegmenter, discover_words, feat
 from dialogs.nlu.normalize import normalise
 
 # Bump when features or model change, so cached models from older code are not reused.
-CODE_VERSION = "3"
+CODE_VERSION = "4"
 REGULARISATION_C = 20.0
 SOLVER_TOLERANCE = 1e-3
 _WORDS = "words.txt"
 _ARRAYS = "model.npz"
 _META = "meta.json"
+_VOCABULARY = "vocabulary.jsonl"  # one JSON string per line, by column: read back one line at a time
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class IntentClassifier:
     @property
     def feature_count(self) -> int:
         """Size of the feature vocabulary."""
-        return len(self._vectoriser.vocabulary)
+        return self._vectoriser.size
 
     @classmethod
     def train(cls, texts: Sequence[str], labels: Sequence[str], model_dir: Path) -> IntentClassifier:
@@ -89,7 +90,7 @@ class IntentClassifier:
         WordSegmenter.write_dictionary(discover_words(normalised), model_dir / _WORDS)
         segmenter = WordSegmenter(model_dir / _WORDS)
         documents = [feature_strings(t, segmenter) for t in normalised]
-        vectoriser = Vectoriser.fit(documents)
+        vectoriser, names = Vectoriser.fit(documents)
         rows: list[int] = []
         cols: list[int] = []
         vals: list[float] = []
@@ -98,7 +99,7 @@ class IntentClassifier:
             rows.extend([row] * len(indices))
             cols.extend(indices.tolist())
             vals.extend(values.tolist())
-        matrix = csr_matrix((vals, (rows, cols)), shape=(len(documents), len(vectoriser.vocabulary)))
+        matrix = csr_matrix((vals, (rows, cols)), shape=(len(documents), vectoriser.size))
         classes = sorted(set(labels))
         model = LogisticRegression(
             C=REGULARISATION_C,
@@ -120,14 +121,15 @@ class IntentClassifier:
         classifier = cls(
             classes=classes, vectoriser=vectoriser, weights=weights, bias=bias, segmenter=segmenter
         )
-        classifier._save(model_dir)
+        classifier._save(model_dir, names)
         return classifier
 
-    def _save(self, model_dir: Path) -> None:
-        names = sorted(self._vectoriser.vocabulary, key=self._vectoriser.vocabulary.__getitem__)
+    def _save(self, model_dir: Path, names: Sequence[str]) -> None:
         np.savez(model_dir / _ARRAYS, weights=self._weights, bias=self._bias, idf=self._vectoriser.idf)
-        meta = {"version": CODE_VERSION, "classes": list(self.classes), "vocabulary": names}
+        meta = {"version": CODE_VERSION, "classes": list(self.classes), "features": len(names)}
         (model_dir / _META).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        with (model_dir / _VOCABULARY).open("w", encoding="utf-8") as file:
+            file.writelines(json.dumps(name, ensure_ascii=False) + "\n" for name in names)
 
     @classmethod
     def load(cls, model_dir: Path) -> IntentClassifier:
@@ -137,10 +139,11 @@ class IntentClassifier:
             weights = arrays["weights"].astype(np.float32)
             bias = arrays["bias"].astype(np.float32)
             idf = arrays["idf"].astype(np.float32)
-        vocabulary = {name: i for i, name in enumerate(meta["vocabulary"])}
+        with (model_dir / _VOCABULARY).open(encoding="utf-8") as file:
+            vectoriser = Vectoriser((json.loads(line) for line in file), meta["features"], idf)
         return cls(
             classes=meta["classes"],
-            vectoriser=Vectoriser(vocabulary, idf),
+            vectoriser=vectoriser,
             weights=weights,
             bias=bias,
             segmenter=WordSegmenter(model_dir / _WORDS),
@@ -155,7 +158,7 @@ def cache_key(data_hash: str) -> str:
 def is_cached(cache_dir: Path, data_hash: str) -> bool:
     """True when a complete model for this data and code version is on disk."""
     model_dir = cache_dir / cache_key(data_hash)
-    return all((model_dir / name).is_file() for name in (_META, _ARRAYS, _WORDS))
+    return all((model_dir / name).is_file() for name in (_META, _ARRAYS, _WORDS, _VOCABULARY))
 
 
 def train_into_cache(
