@@ -6,11 +6,15 @@ worker pays ~100 MB of validators before it has seen an update, almost all for t
 (payments, stickers, business accounts …). aiogram already marks its models `defer_build=True`; only
 that loop defeats it.
 
-`import_aiogram_lazily` imports `aiogram.types` with that loop's rebuilds skipped and puts the
-namespace it would have used into each type's module, so pydantic's own deferred build resolves the
-forward references when a type is first validated. Measured: `import aiogram` 166 → ~60 MB of RSS, and
-building `Update` on the first update costs ~4 MB (docs/benchmarks.md). Validation is unchanged: the
-same models with the same namespace, built later.
+`import_aiogram_lazily` imports `aiogram.types` with that loop's rebuilds skipped and gives every aiogram
+model still unbuilt (the types, and the API methods that use them) the namespace the loop would have used
+as its parent namespace, so pydantic's own deferred build resolves the forward references when a model is
+first used. A deferred build also reads the local names of whoever first uses the model; the parent
+namespace takes precedence over them, so a caller's own `Location` (dialogs.messages has one) cannot stand
+in for aiogram's. The same names are also put into the types' modules, for models made after the import
+(aiogram parametrises `Response[...]` per call). Measured: `import aiogram` 166 → ~60 MB of RSS, and
+building `Update` on the first update costs ~4 MB (docs/benchmarks.md). Validation is unchanged: the same
+models with the same namespace, built later.
 
 It must run before anything else imports aiogram; `bot.telegram` calls it when the package loads. If
 aiogram is already imported (a test importing it first), it does nothing: the models are built already.
@@ -19,6 +23,7 @@ aiogram is already imported (a test importing it first), it does nothing: the mo
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel
@@ -60,7 +65,25 @@ def import_aiogram_lazily() -> None:
         __import__(_TYPES_PACKAGE)
     finally:
         type.__setattr__(BaseModel, "model_rebuild", eager)
+    for model in _unbuilt_aiogram_models():
+        type.__setattr__(model, "__pydantic_parent_namespace__", namespace)
+    # Models made later (aiogram's `Response[list[Update]]` is parametrised per call) have no parent
+    # namespace of their own; they find the types through the modules of the types they contain.
     for name, module in list(sys.modules.items()):
         if name.startswith(_TYPES_PACKAGE + ".") and module is not None:
             for key, value in namespace.items():
                 module.__dict__.setdefault(key, value)
+
+
+def _unbuilt_aiogram_models() -> Iterator[type[BaseModel]]:
+    """Every aiogram model class whose validator is not built yet."""
+    seen: set[type[BaseModel]] = set()
+    stack: list[type[BaseModel]] = [BaseModel]
+    while stack:
+        for model in stack.pop().__subclasses__():
+            if model in seen:
+                continue
+            seen.add(model)
+            stack.append(model)
+            if model.__module__.startswith("aiogram.") and not model.__pydantic_complete__:
+                yield model

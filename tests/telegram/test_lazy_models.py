@@ -18,6 +18,19 @@ SCRIPT = textwrap.dedent(
     from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
     built_at_import = [m.__name__ for m in (Update, Message, CallbackQuery) if m.__pydantic_complete__]
+    def first_use_with_look_alikes():
+        from dialogs.messages import Location  # a name aiogram has too, local where the build happens
+        User = dict
+        return Update.model_validate({
+            "update_id": 8,
+            "message": {
+                "message_id": 4, "date": 0, "chat": {"id": 5, "type": "private"},
+                "from": {"id": 5, "is_bot": False, "first_name": "王"},
+                "location": {"latitude": 31.2, "longitude": 121.5},
+            },
+        })
+
+    located = first_use_with_look_alikes()  # the first use of Update builds it here
     update = Update.model_validate({
         "update_id": 7,
         "callback_query": {
@@ -41,6 +54,8 @@ SCRIPT = textwrap.dedent(
         "send": [send.chat_id, send.text, send.reply_markup.inline_keyboard[0][0].callback_data],
         "edit_text": edit.text,
         "built_after_use": Update.__pydantic_complete__,
+        "location_type": type(located.message.location).__module__,
+        "user_type": type(located.message.from_user).__module__,
     }, ensure_ascii=False))
     """
 )
@@ -63,3 +78,6 @@ def test_a_worker_builds_aiogram_models_only_when_it_uses_them() -> None:
     assert result["send"] == [5, "您好", "x"]
     assert result["edit_text"] == "已接单"
     assert result["built_after_use"] is True
+    # The caller's look-alike names did not stand in for aiogram's types.
+    assert result["location_type"] == "aiogram.types.location"
+    assert result["user_type"] == "aiogram.types.user"
