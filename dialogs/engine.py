@@ -13,6 +13,7 @@ reading, asking back when it is unsure.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -201,9 +202,8 @@ class Engine:
         batched = sorted(first_of_chat.values())
         if len(batched) > 1:
             together = self._together([messages[index] for index in batched])
-            if together is not None:
-                for index, replies in zip(batched, together, strict=True):
-                    outcomes[index] = replies
+            for index, replies in zip(batched, together, strict=True):
+                outcomes[index] = replies
         for index, message in enumerate(messages):
             if outcomes[index] is None:
                 try:
@@ -212,24 +212,27 @@ class Engine:
                     outcomes[index] = error
         return [outcome if outcome is not None else [] for outcome in outcomes]
 
-    def _together(self, messages: Sequence[IncomingMessage]) -> list[list[Outgoing]] | None:
-        """The batch (distinct chats) in one unit of work; None (nothing kept, flood tokens given back) if
-        anything failed.
+    def _together(self, messages: Sequence[IncomingMessage]) -> list[list[Outgoing] | None]:
+        """The batch (distinct chats) in one unit of work: each update's replies, or None for those left
+        to be handled alone because the batch failed (nothing of it kept, flood tokens given back).
 
         The batch's statements are shared too: one lock statement for all its chats, one insert claiming
         all its update ids, and its turns' conversation states and outbox rows written together at the end
         (no turn of another private chat reads them, and group turns, which write other chats' states, are
-        never batched). On PostgreSQL each statement saved is a round trip and ~120 µs of CPU.
+        never batched). On PostgreSQL each statement saved is a round trip and ~120 µs of CPU. Updates over
+        the flood limit are answered (or dropped) before the batch and keep that answer whatever happens to
+        it, so a failed batch does not count them twice.
         """
-        outcomes: list[list[Outgoing]] = [[] for _ in messages]
+        outcomes: list[list[Outgoing] | None] = [None] * len(messages)
         admitted: list[tuple[int, IncomingMessage]] = []
-        try:
-            for index, message in enumerate(messages):
-                flood = self._flood_verdict(message)
-                if flood is not FloodVerdict.ADMIT:
-                    outcomes[index] = self._flooded(message, notify=flood is FloodVerdict.NOTIFY)
-                    continue
+        for index, message in enumerate(messages):
+            flood = self._flood_verdict(message)
+            if flood is FloodVerdict.ADMIT:
                 admitted.append((index, _cleaned(message)))
+            else:
+                with contextlib.suppress(Exception):  # its notice not stored: `handle` tries it again
+                    outcomes[index] = self._flooded(message, notify=flood is FloodVerdict.NOTIFY)
+        try:
             now = self._clock.now()
             with self._uow_factory() as uow:
                 # Every chat of the batch locked first, in one order: two workers' batches sharing chats
@@ -246,14 +249,15 @@ class Engine:
                 uow.outbox.enqueue_many(messages=[m for turn in turns for m in turn.outbox], now=now)
                 uow.commit()
         except Exception:
-            log.info("batch redone update by update", extra={"count": len(messages)}, exc_info=True)
+            log.info("batch redone update by update", extra={"count": len(admitted)}, exc_info=True)
             for _, message in admitted:
-                self._refund(message)
-            return None
+                self._refund(message)  # `handle` checks each one again
+            return outcomes
         for index, turn in done:
             if turn is None:
                 log.info("duplicate update ignored", extra={"update_id": messages[index].update_id})
                 self._refund(messages[index])  # a redelivery
+                outcomes[index] = []
             else:
                 outcomes[index] = turn.replies
         return outcomes

@@ -17,6 +17,7 @@ from bot.app import App, build_app
 from bot.settings import Settings, repo_root
 from bot.telegram.batching import TurnBatcher
 from dialogs.clock import FakeClock
+from dialogs.flood import FloodLimits
 from dialogs.messages import ChannelName, IncomingMessage, Outgoing
 from dialogs.nlu.feedback import FeedbackReader
 from dialogs.nlu.types import NluBackend
@@ -192,3 +193,35 @@ def test_a_batch_shares_its_bookkeeping_statements(app: App) -> None:
     assert sum(s.startswith("SELECT") and "FROM CONVERSATIONS" in s for s in statements) == 1
     assert sum(s.startswith("INSERT INTO CONVERSATIONS") for s in statements) == 1
     assert sum(s.startswith("INSERT INTO OUTBOX") for s in statements) == 1
+
+
+def test_a_flooded_update_keeps_its_answer_when_the_batch_fails(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An update over the flood limit is answered before the batch runs; if the batch then fails, only the
+    admitted updates are redone one by one, so the flooded one is neither processed nor counted twice."""
+    flooder = updates(600)[0]
+    for n in range(FloodLimits().burst):  # the clock stands still: the burst is used up
+        assert texts(app.engine.handle(replace(flooder, update_id=700 + n)))
+    others = updates(800)[1:3]
+    turn = app.engine._turn
+
+    def fail_one(uow: UnitOfWork, message: IncomingMessage, now: datetime, known: object = None) -> object:
+        if message.update_id == others[1].update_id:
+            raise RuntimeError("a bug this update hits every time")
+        return turn(uow, message, now, known)  # type: ignore[arg-type]
+
+    alone: list[int | None] = []
+    handle = app.engine.handle
+
+    def record(message: IncomingMessage) -> list[Outgoing]:
+        alone.append(message.update_id)
+        return handle(message)
+
+    monkeypatch.setattr(app.engine, "_turn", fail_one)
+    monkeypatch.setattr(app.engine, "handle", record)
+    outcomes = app.engine.handle_batch([replace(flooder, update_id=799), *others])
+    notice = outcomes[0]
+    assert not isinstance(notice, Exception) and [m.chat_id for m in notice] == [flooder.chat_id]
+    assert alone == [others[0].update_id, others[1].update_id]  # the flooded update is not redone
+    assert texts(outcomes[1]) and isinstance(outcomes[2], RuntimeError)
