@@ -8,6 +8,7 @@ wordings no keyword list foresaw.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from dialogs.flows.handoff import HandoffFlow
@@ -17,22 +18,28 @@ from dialogs.turn import Turn
 MIN_SCORE = 2.0
 
 
-def _pairs(text: str) -> set[str]:
+def _pairs(text: str) -> frozenset[str]:
     squashed = re.sub(r"\W+", "", text.lower())
-    return {squashed[i : i + 2] for i in range(len(squashed) - 1)}
+    return frozenset(squashed[i : i + 2] for i in range(len(squashed) - 1))
 
 
-def faq_score(entry: FaqEntry, question: str) -> float:
-    """How well an FAQ entry fits a question (0 = not at all)."""
-    lowered = question.lower()
+@functools.lru_cache(maxsize=4096)
+def _entry_pairs(zh: str, en: str) -> frozenset[str]:
+    """An FAQ entry's character pairs: the site's FAQ is fixed, so each entry's are worked out once."""
+    return _pairs(zh) | _pairs(en)
+
+
+def faq_score(entry: FaqEntry, lowered: str, pairs: frozenset[str]) -> float:
+    """How well an FAQ entry fits a question, given lower-cased and as character pairs (0 = not at all)."""
     keywords = sum(len(keyword) for keyword in entry.keywords if keyword.lower() in lowered)
-    shared = _pairs(question) & (_pairs(entry.question.zh) | _pairs(entry.question.en))
+    shared = pairs & _entry_pairs(entry.question.zh, entry.question.en)
     return keywords + 0.5 * len(shared)
 
 
 def best_faq(entries: list[FaqEntry], question: str) -> FaqEntry | None:
     """The best-fitting entry, or None when none fits well enough to answer with."""
-    scored = sorted(((faq_score(entry, question), i) for i, entry in enumerate(entries)), reverse=True)
+    lowered, pairs = question.lower(), _pairs(question)
+    scored = sorted(((faq_score(entry, lowered, pairs), i) for i, entry in enumerate(entries)), reverse=True)
     if not scored or scored[0][0] < MIN_SCORE:
         return None
     return entries[scored[0][1]]
