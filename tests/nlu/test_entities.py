@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from dialogs.nlu.builtin import BuiltinNlu
-from dialogs.nlu.entities import extract_phones, extract_rooms
+from dialogs.nlu.entities import build_gazetteer, extract_phones, extract_rooms
 from dialogs.nlu.normalize import normalise
 from dialogs.nlu.timeparse import TimeExtractor
 from tests.nlu.conftest import NOW
@@ -105,3 +105,27 @@ def test_normaliser_masks_numbers_and_folds_width() -> None:
     assert normalise("３栋２单元５０２ 漏水") == normalise("7幢602室 漏水")
     assert normalise("电话 13812345678") == normalise("电话 139-0011-2233")
     assert normalise("HELLO  World") == "hello world"
+
+
+def test_the_gazetteer_trie_prefers_the_longest_surface_and_respects_latin_word_edges() -> None:
+    gazetteer = build_gazetteer(
+        "service_item",
+        {
+            "开锁": "lock",
+            "开锁换芯": "lock_core",
+            "ac": "aircon",
+            "ac repair": "aircon_repair",
+            "cab": "taxi",
+        },
+    )
+
+    def found(text: str) -> list[tuple[str, int, int]]:
+        return [(e.value, e.start, e.end) for e in gazetteer.extract(text)]
+
+    assert found("帮我开锁换芯") == [("lock_core", 2, 6)]  # the longer surface wins at one start
+    assert found("开锁换") == [("lock", 0, 2)]  # a longer surface begun but not finished falls back
+    assert found("AC Repair please") == [("ac_repair", 0, 9)]  # any case
+    assert found("the ac is broken") == [("aircon", 4, 6)]
+    assert found("a cabinet, a vacuum, tac") == []  # not inside longer Latin words
+    assert found("cab开锁") == [("taxi", 0, 3), ("lock", 3, 5)]  # CJK next to Latin is a word edge
+    assert build_gazetteer("service_item", {}).extract("开锁") == []
