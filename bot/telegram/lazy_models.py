@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["import_aiogram_lazily"]
+__all__ = ["build_now", "import_aiogram_lazily"]
 
 _TYPES_PACKAGE = "aiogram.types"
 
@@ -87,3 +87,18 @@ def _unbuilt_aiogram_models() -> Iterator[type[BaseModel]]:
             stack.append(model)
             if model.__module__.startswith("aiogram.") and not model.__pydantic_complete__:
                 yield model
+
+
+def build_now(*models: type[BaseModel]) -> None:
+    """Build these models now, and for an API method the model of its response: a process calls this at
+    start-up for what it uses at once (`Update`, the methods it sends with), so the first update and the
+    first send do not each stall the event loop for ~80 ms while pydantic builds `Message`'s validator."""
+    from aiogram.methods import Response
+
+    for model in models:
+        if not model.__pydantic_complete__:
+            model.model_rebuild()
+        returning = getattr(model, "__returning__", None)
+        if returning is not None:
+            # Parametrised once and kept by pydantic; aiogram asks for it on every call of the method.
+            Response[returning]  # type: ignore[valid-type]

@@ -21,7 +21,8 @@ import signal
 from collections.abc import AsyncIterator
 
 from aiogram import Bot
-from aiogram.types import BotCommand
+from aiogram.methods import AnswerCallbackQuery, GetUpdates
+from aiogram.types import BotCommand, Update
 from aiohttp import web
 
 from bot.app import App
@@ -30,6 +31,7 @@ from bot.ops_http import add_ops_routes, app_metrics
 from bot.outbox import OutboxSender, RetryPolicy
 from bot.scheduler import start_ticker
 from bot.telegram.handling import engine_on_message
+from bot.telegram.lazy_models import build_now
 from bot.telegram.ratelimit import TelegramRateLimiter
 from bot.telegram.runner import build_dispatcher, run_polling
 from bot.telegram.transport import TelegramTransport
@@ -60,6 +62,7 @@ def make_sender(app: App, bot: Bot, *, policy: RetryPolicy | None = None) -> Out
     """The Telegram outbox sender, pacing itself to Telegram's limits. A 403 marks the resident unreachable
     and turns their open follow-up into a phone task for staff."""
     blocked = app.blocked_chats()
+    build_now(*TelegramTransport.METHODS)
     return OutboxSender(
         app.uow_factory,
         TelegramTransport(bot),
@@ -89,6 +92,7 @@ async def delivering(
 
 async def serve_telegram(app: App, bot: Bot, *, stop: asyncio.Event | None = None) -> None:
     """Poll for updates and deliver replies until stopped (SIGINT/SIGTERM, or `stop` when given)."""
+    build_now(Update, AnswerCallbackQuery, GetUpdates)
     async with delivering(app, bot) as sender:
         on_message = engine_on_message(app, after_commit=sender.wake, wait_out_outages=True)
         dispatcher = build_dispatcher(on_message)
@@ -118,6 +122,7 @@ async def serve_webhook(
     """
     stop = stop or _signal_event()
     metrics = app_metrics(app, metrics)
+    build_now(Update, AnswerCallbackQuery)
     async with contextlib.AsyncExitStack() as stack:
         sender = await stack.enter_async_context(delivering(app, bot)) if deliver else None
         after_commit = sender.wake if sender else wakeups.notify if wakeups else None

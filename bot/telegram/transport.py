@@ -31,6 +31,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.methods import EditMessageText, SendDocument, SendMessage, SendPhoto
 from aiogram.types import FSInputFile, InlineKeyboardMarkup
 
 from bot.outbox import Blocked, Delivered, DeliveryResult, Failed, RetryAfter
@@ -73,6 +74,9 @@ def classify_error(error: AiogramError) -> DeliveryResult:
 class TelegramTransport:
     """Delivers outbox messages with `bot.send_message` (plain text, one call per text part), or edits an
     earlier message with `bot.edit_message_text` when the sender says which."""
+
+    # The Bot API methods it calls (built at start-up: `bot.telegram.lazy_models.build_now`).
+    METHODS = (SendMessage, EditMessageText, SendPhoto, SendDocument)
 
     def __init__(self, bot: Bot) -> None:
         self._bot = bot

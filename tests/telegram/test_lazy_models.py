@@ -18,6 +18,10 @@ SCRIPT = textwrap.dedent(
     from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
     built_at_import = [m.__name__ for m in (Update, Message, CallbackQuery) if m.__pydantic_complete__]
+    from aiogram.methods import AnswerCallbackQuery
+    from bot.telegram.lazy_models import build_now
+    build_now(AnswerCallbackQuery)  # what a worker builds at start-up
+    built_now = AnswerCallbackQuery.__pydantic_complete__
     def first_use_with_look_alikes():
         from dialogs.messages import Location  # a name aiogram has too, local where the build happens
         User = dict
@@ -48,6 +52,7 @@ SCRIPT = textwrap.dedent(
     edit = EditMessageText(chat_id=-100, message_id=3, text="已接单")
     print(json.dumps({
         "built_at_import": built_at_import,
+        "built_now": built_now,
         "data": update.callback_query.data,
         "message_text": update.callback_query.message.text,
         "button": update.callback_query.message.reply_markup.inline_keyboard[0][0].text,
@@ -73,6 +78,7 @@ def test_a_worker_builds_aiogram_models_only_when_it_uses_them() -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["built_at_import"] == []  # the import left every model to its first use
+    assert result["built_now"] is True
     assert result["data"] == "ticket:accept|R1"
     assert result["message_text"] == "工单" and result["button"] == "接单"
     assert result["send"] == [5, "您好", "x"]
