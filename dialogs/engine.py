@@ -391,6 +391,12 @@ class Engine:
         after a crash is handled in full and a redelivery after the commit has no effect.
         """
         uow.chat_locks.lock(channel=message.channel.value, chat_id=message.chat_id)
+        if not message.is_private:
+            # A press in a group may write the presser's own record and private chat state (a staff
+            # prompt): wait for a turn of that private chat, or for a batch holding it. Locks are only ever
+            # taken from a group towards a private chat, and group turns are never batched, so no two
+            # transactions wait on each other.
+            uow.chat_locks.lock(channel=message.channel.value, chat_id=message.user_id)
         if message.update_id is None:
             return True
         return uow.processed_updates.claim(

@@ -327,11 +327,8 @@ class StaffDesk:
         if turn.message.chat_id == member.telegram_id:
             turn.go(self.name, step, **state)
         else:
-            # That chat may be handling a message of its own: wait for it (its lock, held to our commit), so
-            # its state save cannot land after ours and swallow the prompt. Locks are only ever taken from
-            # the group towards a private chat, never back, and group turns are never batched with others
-            # (`Engine.handle_batch`), so two turns cannot wait on each other.
-            turn.uow.chat_locks.lock(channel=turn.message.channel.value, chat_id=member.telegram_id)
+            # The engine holds that private chat's lock for a turn in a group (`Engine._admit`), so a
+            # message of the presser's own being handled meanwhile cannot save its state over the prompt.
             turn.uow.conversations.save(
                 conversation=_conversation(turn, member.telegram_id, self.name, step, state)
             )

@@ -242,8 +242,9 @@ def test_a_turn_that_lost_a_race_on_its_ticket_is_redone_once(
 def test_a_prompt_for_a_private_chat_waits_for_that_chats_lock(
     staffed: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Pressing 回复 in the group writes the presser's private conversation: under that chat's lock too,
-    taken after the group's (one direction only, so no two turns wait on each other)."""
+    """A press in the group may write the presser's private conversation (回复 does) and record: every
+    group turn takes that chat's lock too, after the group's (one direction only, so no two turns wait on
+    each other)."""
     chat = ChatDriver(staffed)
     desk = Desk(chat, GROUP)
     reference = report_leak(chat)
