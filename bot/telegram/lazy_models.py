@@ -40,24 +40,15 @@ def import_aiogram_lazily() -> None:
     eager = BaseModel.__dict__["model_rebuild"]
     namespace: dict[str, Any] = {}
 
-    def rebuild_later(
-        cls: type[BaseModel],
-        *,
-        force: bool = False,
-        raise_errors: bool = True,
-        _parent_namespace_depth: int = 2,
-        _types_namespace: dict[str, Any] | None = None,
-    ) -> bool | None:
-        if cls.__module__.startswith(_TYPES_PACKAGE + ".") and _types_namespace is not None and not force:
-            namespace.update(_types_namespace)
+    def rebuild_later(cls: type[BaseModel], /, **options: Any) -> bool | None:
+        """Skip the rebuild `aiogram.types` asks for (with its namespace); pass any other one on."""
+        types_namespace = options.get("_types_namespace")
+        if cls.__module__.startswith(_TYPES_PACKAGE + ".") and types_namespace and not options.get("force"):
+            namespace.update(types_namespace)
             return None
-        result: bool | None = eager.__func__(
-            cls,
-            force=force,
-            raise_errors=raise_errors,
-            _parent_namespace_depth=_parent_namespace_depth + 1,
-            _types_namespace=_types_namespace,
-        )
+        # One frame deeper than pydantic expects: the caller's namespace is one more step up.
+        options["_parent_namespace_depth"] = options.get("_parent_namespace_depth", 2) + 1
+        result: bool | None = eager.__func__(cls, **options)
         return result
 
     type.__setattr__(BaseModel, "model_rebuild", classmethod(rebuild_later))
