@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Row, bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
 from dialogs.domain import EventKind, Priority, Ticket, TicketEvent, TicketStatus, TicketType
 from dialogs.ports import ConcurrentUpdateError
-from storage.dialect import upsert_insert
-from storage.rows import stored
+from storage.dialect import per_dialect
 from storage.tables import TicketEventRow, TicketRow, TicketSequenceRow, table_of
 
 __all__ = ["SqlTicketRepository"]
@@ -20,7 +20,7 @@ __all__ = ["SqlTicketRepository"]
 _CHUNK = 500  # ids per `IN (…)`, well inside every driver's parameter limit
 
 
-def _ticket(row: TicketRow) -> Ticket:
+def _ticket(row: TicketRow | Row[Any]) -> Ticket:
     assert row.id is not None
     return Ticket(
         id=row.id,
@@ -59,6 +59,25 @@ def _event(row: TicketEventRow) -> TicketEvent:
     )
 
 
+_TICKETS = table_of(TicketRow)
+_EVENTS = table_of(TicketEventRow)
+_SEQUENCES = table_of(TicketSequenceRow)
+# Prepared once (see `storage.dialect.per_dialect`): every new ticket takes a number, is inserted (read back
+# from the insert itself) and gets its first event; Core statements, not ORM objects and a flush.
+_INSERT_TICKET = insert(_TICKETS).returning(*_TICKETS.c)
+_INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
+
+
+def _build_next(upsert: Any) -> Any:
+    statement = upsert(_SEQUENCES).values(type=bindparam("type"), day=bindparam("day"), last=1)
+    return statement.on_conflict_do_update(
+        index_elements=["type", "day"], set_={"last": _SEQUENCES.c.last + 1}
+    ).returning(_SEQUENCES.c.last)
+
+
+_NEXT_SEQUENCE = per_dialect(_build_next)
+
+
 class SqlTicketRepository:
     """Tickets and their events over one session."""
 
@@ -70,14 +89,9 @@ class SqlTicketRepository:
 
         The row lock taken by the upsert is held until the unit of work ends; keep that unit short.
         """
-        table = table_of(TicketSequenceRow)
-        insert = upsert_insert(self._session, table).values(type=ticket_type.value, day=day, last=1)
-        statement = insert.on_conflict_do_update(
-            index_elements=["type", "day"],
-            set_={"last": table.c.last + 1},
-        ).returning(table.c.last)
-        value = self._session.exec(statement).scalar_one()
-        return int(value)
+        connection = self._session.connection()
+        params = {"type": ticket_type.value, "day": day}
+        return int(connection.execute(_NEXT_SEQUENCE[connection.dialect.name], params).scalar_one())
 
     def save(self, *, ticket: Ticket) -> Ticket:
         """Insert (id None) or update by id; the caller appends the matching event."""
@@ -104,7 +118,7 @@ class SqlTicketRepository:
             "assignee_id": ticket.assignee_id,
         }
         if ticket.id is None:
-            return _ticket(stored(self._session, TicketRow, None, fields))
+            return _ticket(self._session.connection().execute(_INSERT_TICKET, fields).one())
         # Only the version that was read may be replaced: the ORM-enabled UPDATE also refreshes a copy of
         # the row this session already holds, so later reads in the same unit of work see the change.
         statement = (
@@ -184,16 +198,15 @@ class SqlTicketRepository:
         """Append a new event; events are facts, so an event that already has an id is refused."""
         if event.id is not None:
             raise ValueError("ticket events are append-only: cannot save an event that has an id")
-        row = TicketEventRow(
-            ticket_id=event.ticket_id,
-            kind=event.kind.value,
-            at=event.at,
-            actor=event.actor,
-            data=dict(event.data),
-        )
-        self._session.add(row)
-        self._session.flush()
-        return _event(row)
+        values = {
+            "ticket_id": event.ticket_id,
+            "kind": event.kind.value,
+            "at": event.at,
+            "actor": event.actor,
+            "data": dict(event.data),
+        }
+        event_id = self._session.connection().execute(_INSERT_EVENT, values).scalar_one()
+        return replace(event, id=int(event_id), data=dict(event.data))
 
     def events_of(self, *, ticket_ids: Sequence[int]) -> dict[int, list[TicketEvent]]:
         """Every listed ticket's events in append order, in one query per 500 tickets (not one per ticket:
