@@ -22,7 +22,7 @@ async def test_chinese_requests_over_http(running: tuple[FakeBotApi, App]) -> No
     assert "致歉" in (apology.text or "") and "24小时内" in (created.text or "")
 
     (slots,) = await chat.say("帮我订两桶桶装水")
-    (offer,) = await chat.press(slots, "11月")
+    (offer,) = await chat.press(slots, "月")  # the first offered slot ("11月28日 …"; the month is today's)
     assert "收费" in (offer.text or "")
     (booked,) = await chat.press(offer, "确认")
     assert "已为您预约" in (booked.text or "")
