@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import BigInteger, bindparam, delete, func, select, text
+from sqlalchemy import bindparam, delete, text
 from sqlmodel import Session, col
 
 from storage.dialect import per_dialect
@@ -29,10 +29,9 @@ __all__ = ["SqlChatLocks", "SqlProcessedUpdateRepository", "chat_lock_key"]
 
 
 _UPDATES = table_of(ProcessedUpdateRow)
-# Prepared once (see `storage.dialect.per_dialect`): both run for every incoming update.
-_LOCK = select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger)))
-# A batch's chats in one round trip, in the order of the array (ascending keys, see `lock_many`).
-_LOCK_MANY = text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS BIGINT[])) AS key")
+# Prepared once (see `storage.dialect.per_dialect`): both run for every incoming update. The lock takes
+# its chats in the order of the array (ascending keys, see `lock_many`).
+_LOCK = text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS BIGINT[])) AS key")
 _CLAIM = per_dialect(
     lambda insert: (
         insert(_UPDATES)
@@ -57,9 +56,7 @@ class SqlChatLocks:
 
     def lock(self, *, channel: str, chat_id: int) -> None:
         """Block until this transaction holds the chat's lock (released with the transaction)."""
-        connection = self._session.connection()
-        if connection.dialect.name == "postgresql":
-            connection.execute(_LOCK, {"key": chat_lock_key(channel, chat_id)})
+        self.lock_many(chats=[(channel, chat_id)])
 
     def lock_many(self, *, chats: Iterable[tuple[str, int]]) -> None:
         """`lock` for several chats in one statement, taken in ascending key order: every batch takes its
@@ -68,7 +65,7 @@ class SqlChatLocks:
         if connection.dialect.name == "postgresql":
             keys = sorted({chat_lock_key(channel, chat_id) for channel, chat_id in chats})
             if keys:
-                connection.execute(_LOCK_MANY, {"keys": keys})
+                connection.execute(_LOCK, {"keys": keys})
 
 
 class SqlProcessedUpdateRepository:
@@ -80,10 +77,7 @@ class SqlProcessedUpdateRepository:
     def claim(self, *, channel: str, update_id: int, now: datetime) -> bool:
         """Insert the id; a concurrent transaction inserting the same id waits for this one and then finds
         it (`ON CONFLICT DO NOTHING`), so exactly one of two racing deliveries proceeds."""
-        connection = self._session.connection()
-        params = {"channel": channel, "update_id": update_id, "now": now}
-        created = connection.execute(_CLAIM[connection.dialect.name], params).first()
-        return created is not None
+        return update_id in self.claim_many(channel=channel, update_ids=[update_id], now=now)
 
     def claim_many(self, *, channel: str, update_ids: Sequence[int], now: datetime) -> set[int]:
         """`claim` for several updates in one multi-row insert; the ids recorded now (the rest were handled
@@ -92,7 +86,8 @@ class SqlProcessedUpdateRepository:
             return set()
         connection = self._session.connection()
         params = [{"channel": channel, "update_id": update_id, "now": now} for update_id in update_ids]
-        return {row.update_id for row in connection.execute(_CLAIM[connection.dialect.name], params)}
+        rows = connection.execute(_CLAIM[connection.dialect.name], params[0] if len(params) == 1 else params)
+        return {row.update_id for row in rows}
 
     def prune(self, *, before: datetime) -> int:
         """Delete records older than `before`; returns how many."""
