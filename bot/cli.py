@@ -21,6 +21,7 @@ from bot.cli_followups import followups
 from bot.cli_records import records
 from bot.cli_reports import report
 from bot.cli_surveys import survey
+from bot.heap import settle_heap
 from bot.metrics import Metrics, TimedNlu
 from bot.nlu_cli import nlu
 from bot.nlu_factory import make_nlu
@@ -124,6 +125,7 @@ def run(
     secret = secret or _derived_secret(token)
     metrics = Metrics()
     app = _app(settings, metrics=metrics if webhook else None)
+    settle_heap()
 
     async def main() -> None:
         bot = make_bot(token, settings.telegram_api_base)
@@ -179,6 +181,7 @@ def worker(listen: str | None, interval: float, lease: int, redis_url: str | Non
 
     host, port = _address(listen) if listen else (None, None)
     app = _app(settings)
+    settle_heap()
 
     async def main() -> None:
         bot = make_bot(token, settings.telegram_api_base)
