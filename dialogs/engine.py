@@ -276,12 +276,19 @@ class Engine:
     @staticmethod
     def _read_ahead(uow: UnitOfWork, messages: Sequence[IncomingMessage]) -> dict[tuple[str, int], _Known]:
         """Every turn's resident and chat state in two reads for the batch, by chat. No turn of a private
-        chat writes another person's record or chat state, so what is read here stays current."""
+        chat writes another person's record or chat state, so what is read here stays current.
+
+        The open follow-ups of the chats whose typing may answer one are read ahead too (a third read). A
+        turn may change another chat's follow-up (staff record a phone result), so those are read ahead
+        by the repository itself, which forgets them at its first change.
+        """
         known: dict[tuple[str, int], _Known] = {}
         for channel in {m.channel.value for m in messages}:
             mine = [m for m in messages if m.channel.value == channel]
             residents = uow.residents.find_many(channel=channel, external_ids=[m.user_id for m in mine])
             states = uow.conversations.load_many(channel=channel, chat_ids=[m.chat_id for m in mine])
+            typing = [m.chat_id for m in mine if m.text and not m.text.startswith("/") and m.action is None]
+            uow.followups.prefetch_awaiting(channel=channel, chat_ids=typing)
             for m in mine:
                 known[_chat(m)] = _Known(
                     resident=residents.get(m.user_id), conversation=states.get(m.chat_id)

@@ -406,6 +406,11 @@ class FollowUpRepository(Protocol):
         """The newest follow-up of a chat that was asked and not answered yet."""
         ...
 
+    def prefetch_awaiting(self, *, channel: str, chat_ids: Sequence[int]) -> None:
+        """Read these chats' `awaiting_answer` in one query (a batch of turns); what was read ahead serves
+        only until the repository next changes a follow-up."""
+        ...
+
     def claim_due(self, *, now: datetime, limit: int) -> Sequence[FollowUp]:
         """Take scheduled follow-ups due at `now` whose ticket is still resolved or closed: they become
         `asked` (sent now, late when past the window) in this transaction."""

@@ -41,6 +41,16 @@ _AWAITING = (
     .order_by(_FOLLOWUPS.c.sent_at.desc(), _FOLLOWUPS.c.id.desc())
     .limit(1)
 )
+# The same for a batch's chats at once: every open follow-up of theirs, each chat's newest first.
+_AWAITING_MANY = (
+    _FOLLOWUPS.select()
+    .where(
+        _FOLLOWUPS.c.channel == bindparam("channel"),
+        _FOLLOWUPS.c.chat_id.in_(bindparam("chat_ids", expanding=True)),
+        _FOLLOWUPS.c.status.in_([FollowUpStatus.ASKED.value, FollowUpStatus.REMINDED.value]),
+    )
+    .order_by(_FOLLOWUPS.c.chat_id, _FOLLOWUPS.c.sent_at.desc(), _FOLLOWUPS.c.id.desc())
+)
 
 
 def _followup(values: Mapping[str, Any]) -> FollowUp:
@@ -84,17 +94,29 @@ def _fields(followup: FollowUp) -> dict[str, Any]:
 
 
 class SqlFollowUpRepository:
-    """Implements `dialogs.ports.FollowUpRepository` over one session."""
+    """Implements `dialogs.ports.FollowUpRepository` over one session.
+
+    Open follow-ups read ahead for a batch (`prefetch_awaiting`) answer `awaiting_answer` only until this
+    repository next changes a follow-up: every writing method forgets them, so a turn never acts on what an
+    earlier turn of the same transaction changed (a staff member's phone result, a resident's answer).
+    """
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._awaiting: dict[tuple[str, int], FollowUp | None] = {}
+
+    def _changing(self) -> None:
+        """Called before every write: what was read ahead may no longer be what a query would say."""
+        self._awaiting.clear()
 
     def add(self, *, followup: FollowUp) -> FollowUp:
         """Insert a new follow-up."""
+        self._changing()
         return _from_row(stored(self._session, FollowUpRow, None, _fields(followup)))
 
     def save(self, *, followup: FollowUp) -> FollowUp:
         """Update a stored follow-up (insert when it has no id)."""
+        self._changing()
         return _from_row(stored(self._session, FollowUpRow, followup.id, _fields(followup)))
 
     def get(self, *, followup_id: int) -> FollowUp | None:
@@ -107,8 +129,23 @@ class SqlFollowUpRepository:
         row = self._session.exec(select(FollowUpRow).where(FollowUpRow.ticket_id == ticket_id)).first()
         return _from_row(row) if row is not None else None
 
+    def prefetch_awaiting(self, *, channel: str, chat_ids: Sequence[int]) -> None:
+        """Read the chats' open follow-ups in one query, for `awaiting_answer` (a batch of turns)."""
+        if not chat_ids:
+            return
+        chats = sorted(set(chat_ids))
+        newest: dict[int, FollowUp] = {}
+        params = {"channel": channel, "chat_ids": chats}
+        for row in self._session.connection().execute(_AWAITING_MANY, params):
+            newest.setdefault(row.chat_id, _followup(row._asdict()))
+        for chat_id in chats:
+            self._awaiting[(channel, chat_id)] = newest.get(chat_id)
+
     def awaiting_answer(self, *, channel: str, chat_id: int) -> FollowUp | None:
         """The newest asked, unanswered follow-up of a chat."""
+        key = (channel, chat_id)
+        if key in self._awaiting:
+            return self._awaiting[key]
         params = {"channel": channel, "chat_id": chat_id}
         row = self._session.connection().execute(_AWAITING, params).first()
         return _followup(row._asdict()) if row is not None else None
@@ -196,6 +233,7 @@ class SqlFollowUpRepository:
         }
         if unsent:
             values["sent_at"] = None
+        self._changing()
         awaiting = [FollowUpStatus.ASKED.value, FollowUpStatus.REMINDED.value]
         row = self._session.exec(
             update(table)
@@ -215,6 +253,7 @@ class SqlFollowUpRepository:
         """Move up to `limit` rows chosen by `due` (of one status) to new `values`, atomically."""
         if limit <= 0:
             return []
+        self._changing()
         due = due.limit(limit)
         chosen: Any
         if dialect_name(self._session) == "postgresql":
@@ -232,6 +271,7 @@ class SqlFollowUpRepository:
 
     def record_rating(self, *, followup_id: int, rating: int, now: datetime) -> bool:
         """Store the rating unless one is stored: one statement, so two presses at once count once."""
+        self._changing()
         table = table_of(FollowUpRow)
         result = self._session.exec(
             update(table)
@@ -245,6 +285,7 @@ class SqlFollowUpRepository:
     ) -> bool:
         """Staff's phone result, stored only by the first of two presses at once (True when this call stored
         it); the rating and "solved" fill only what the resident left unanswered, never overwrite it."""
+        self._changing()
         table = table_of(FollowUpRow)
         values: dict[str, Any] = {"status": FollowUpStatus.DONE.value, "phone_result": result}
         if rating is not None:
@@ -265,6 +306,7 @@ class SqlFollowUpRepository:
 
     def record_solved(self, *, followup_id: int, solved: bool, now: datetime) -> bool:
         """Store "was it solved" unless stored already."""
+        self._changing()
         table = table_of(FollowUpRow)
         result = self._session.exec(
             update(table)

@@ -115,6 +115,19 @@ def test_an_idle_resident_may_just_type_the_answer(center: Center) -> None:
     assert followup.rating == 3  # the first rating stays
 
 
+def test_a_typed_answer_counts_when_it_arrives_in_a_batch_with_other_chats(center: Center) -> None:
+    reference = center.complaint_resolved()
+    center.clock.set(local(center.app, "2026-11-28T10:00"))
+    center.tick()
+    stranger = replace(center.chat._base(), chat_id=2002, user_id=2002, text="还行吧")
+    answer_ = replace(center.chat._base(), text="还行吧")
+    to_stranger, to_resident = center.app.engine.handle_batch([stranger, answer_])
+    assert isinstance(to_stranger, list) and isinstance(to_resident, list)
+    assert center.followup(reference).rating == 3  # the resident's open follow-up, read with the batch
+    assert any("问题彻底解决了吗" in m.reply.text for m in to_resident)
+    assert not any("问题彻底解决了吗" in m.reply.text for m in to_stranger)  # no follow-up of theirs
+
+
 def test_a_new_request_while_a_callback_waits_is_served_as_a_request(center: Center) -> None:
     reference = center.complaint_resolved()
     center.clock.set(local(center.app, "2026-11-28T10:00"))

@@ -172,3 +172,25 @@ def test_a_late_outcome_does_not_overwrite_a_row_under_review(
         assert uow.outbox.claim(channel="telegram", now=later + timedelta(hours=1), limit=10) == []
     with factory() as uow, pytest.raises(LookupError):
         uow.outbox.mark_sent(message_id=failed_late + 1000, now=later)
+
+
+def test_open_followups_read_ahead_serve_until_the_first_change(
+    engine: Engine, factory: SqlUnitOfWorkFactory
+) -> None:
+    seed_due_followups(engine, 2, due_at=NOW)
+    with factory() as uow:
+        asked = uow.followups.claim_due(now=NOW, limit=10)
+        uow.commit()
+    first, second = asked
+    assert first.id is not None and second.id is not None
+    with factory() as uow:
+        uow.followups.prefetch_awaiting(channel="telegram", chat_ids=[first.chat_id, second.chat_id, 999])
+        with engine.begin() as other:  # another transaction: what was read ahead is what is served
+            other.execute(text("UPDATE followups SET status = 'done' WHERE id = :id"), {"id": second.id})
+        found = uow.followups.awaiting_answer(channel="telegram", chat_id=second.chat_id)
+        assert found is not None and found.id == second.id
+        assert uow.followups.awaiting_answer(channel="telegram", chat_id=999) is None
+        # A change in this unit of work (a phone task made of the first) makes the repository read again.
+        assert uow.followups.to_phone(followup_id=first.id, reason="no_answer", now=NOW) is not None
+        assert uow.followups.awaiting_answer(channel="telegram", chat_id=first.chat_id) is None
+        assert uow.followups.awaiting_answer(channel="telegram", chat_id=second.chat_id) is None
