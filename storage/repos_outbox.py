@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["SqlOutboxRepository", "StoredMessage"]
 
-_INSERT = insert(table_of(OutboxRow)).returning(table_of(OutboxRow).c.id)
+_ROWS = insert(table_of(OutboxRow))  # several rows at once: one multi-row statement, nothing read back
+_INSERT = _ROWS.returning(table_of(OutboxRow).c.id)
 
 
 def _values(message: Outgoing, now: datetime) -> dict[str, Any]:
@@ -72,7 +73,10 @@ class SqlOutboxRepository:
     def enqueue_many(self, *, messages: Sequence[Outgoing], now: datetime) -> None:
         """Store several messages, due at once, in their order, with one multi-row `INSERT`."""
         if messages:
-            self._session.exec(insert(table_of(OutboxRow)), params=[_values(m, now) for m in messages])
+            rows = [_values(m, now) for m in messages]
+            self._session.connection().execute(
+                _ROWS if len(rows) > 1 else _INSERT, rows[0] if len(rows) == 1 else rows
+            )
 
     def claim(
         self, *, channel: str, now: datetime, limit: int, lease_seconds: int = 60

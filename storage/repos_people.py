@@ -34,7 +34,7 @@ def _resident(row: ResidentRow | Row[Any]) -> Resident:
     )
 
 
-def _staff(row: StaffRow) -> StaffMember:
+def _staff(row: StaffRow | Row[Any]) -> StaffMember:
     return StaffMember(
         id=row.id,
         telegram_id=row.telegram_id,
@@ -83,6 +83,10 @@ _CREATE_RESIDENT = per_dialect(
         .returning(*_RESIDENTS.c)
     )
 )
+_STAFF = table_of(StaffRow)
+# The staff list is read whenever a new ticket is dispatched (who is on shift, with which skills).
+_ACTIVE_STAFF = _STAFF.select().where(_STAFF.c.active.is_(True)).order_by(_STAFF.c.id)
+_ALL_STAFF = _STAFF.select().order_by(_STAFF.c.id)
 _FIND_RESIDENTS = _RESIDENTS.select().where(
     _RESIDENTS.c.channel == bindparam("channel"),
     _RESIDENTS.c.external_id.in_(bindparam("external_ids", expanding=True)),
@@ -198,7 +202,5 @@ class SqlStaffRepository:
         return _staff(row)
 
     def list(self, *, active_only: bool = True) -> Sequence[StaffMember]:
-        statement = select(StaffRow).order_by(col(StaffRow.id))
-        if active_only:
-            statement = statement.where(col(StaffRow.active).is_(True))
-        return [_staff(row) for row in self._session.exec(statement)]
+        statement = _ACTIVE_STAFF if active_only else _ALL_STAFF
+        return [_staff(row) for row in self._session.connection().execute(statement)]

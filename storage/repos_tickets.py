@@ -66,6 +66,13 @@ _SEQUENCES = table_of(TicketSequenceRow)
 # from the insert itself) and gets its first event; Core statements, not ORM objects and a flush.
 _INSERT_TICKET = insert(_TICKETS).returning(*_TICKETS.c)
 _INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
+# What "my requests" shows, newest first: read on every /mytickets.
+_OF_RESIDENT = (
+    _TICKETS.select()
+    .where(_TICKETS.c.resident_id == bindparam("resident_id"))
+    .order_by(_TICKETS.c.created_at.desc(), _TICKETS.c.id.desc())
+    .limit(bindparam("limit"))
+)
 
 
 def _build_next(upsert: Any) -> Any:
@@ -186,13 +193,8 @@ class SqlTicketRepository:
 
     def list_for_resident(self, *, resident_id: int, limit: int = 20) -> Sequence[Ticket]:
         """The resident's tickets, newest first (what "my requests" shows)."""
-        statement = (
-            select(TicketRow)
-            .where(TicketRow.resident_id == resident_id)
-            .order_by(col(TicketRow.created_at).desc(), col(TicketRow.id).desc())
-            .limit(limit)
-        )
-        return [_ticket(row) for row in self._session.exec(statement)]
+        params = {"resident_id": resident_id, "limit": limit}
+        return [_ticket(row) for row in self._session.connection().execute(_OF_RESIDENT, params)]
 
     def append_event(self, *, event: TicketEvent) -> TicketEvent:
         """Append a new event; events are facts, so an event that already has an id is refused."""
