@@ -39,10 +39,14 @@ from storage.uow import SqlUnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
-# Threads running the engine's blocking turns beside the event loop. SQLite has one writer and every turn
-# writes from its first statement (the update-id claim), so a second thread would only wait on the file
-# lock (in SQLite's sleeping busy handler); PostgreSQL overlaps one turn's commit with others' work.
-ENGINE_THREADS = {"sqlite": 1, "postgresql": 4}
+# Threads running the engine's blocking turns beside the event loop: one, on either database. Updates that
+# arrive meanwhile wait for it and then share a transaction (`bot.telegram.batching`), so under load the
+# batches grow instead of the threads. SQLite has one writer anyway (a second thread would only wait on the
+# file lock). On PostgreSQL more threads would overlap one batch's round trips with another's work, but
+# they contend for the interpreter lock with each other and the event loop: in the load benchmark one
+# worker did ~1,050 updates/s with one thread, ~950 with two and ~800 with four. A site scales out with
+# more worker processes (`deploy/`), not threads.
+ENGINE_THREADS = 1
 
 
 @dataclass
@@ -59,15 +63,10 @@ class App:
     engine: Engine
     feedback: FeedbackReader  # reads residents' answers to follow-up calls (rating, sentiment, solved)
 
-    @property
-    def engine_threads(self) -> int:
-        """How many turns run at once beside the event loop (see `ENGINE_THREADS`)."""
-        return ENGINE_THREADS.get(self.db.dialect.name, 4)
-
     @cached_property
     def engine_executor(self) -> ThreadPoolExecutor:
         """Where channels run the engine's turns."""
-        return ThreadPoolExecutor(max_workers=self.engine_threads, thread_name_prefix="engine")
+        return ThreadPoolExecutor(max_workers=ENGINE_THREADS, thread_name_prefix="engine")
 
     def ticker(self, channel: ChannelName) -> Ticker:
         """The periodic jobs (promises and daily digest, …), sending on `channel`."""

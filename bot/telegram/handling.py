@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from bot.app import App
+from bot.app import ENGINE_THREADS, App
 from bot.telegram.batching import TurnBatcher
 from bot.telegram.runner import OnMessage
 from dialogs.messages import ALERT, IncomingMessage, Outgoing
@@ -35,7 +35,7 @@ def engine_on_message(
     database outage is waited out, retrying the update with backoff, instead of dropping it.
     """
 
-    batcher = TurnBatcher(app.engine, app.engine_executor, threads=app.engine_threads)
+    batcher = TurnBatcher(app.engine, app.engine_executor, threads=ENGINE_THREADS)
 
     async def handle(message: IncomingMessage) -> list[Outgoing]:
         delay = 0.5
