@@ -20,8 +20,8 @@ __all__ = ["YOUNG_THRESHOLD", "settle_heap"]
 
 # Allocations (minus deallocations) between young collections; CPython's default is 700. The older
 # generations' counts are in collections of the next younger one (defaults 10 and 10).
-YOUNG_THRESHOLD = 20_000
-MIDDLE_THRESHOLD = 20
+YOUNG_THRESHOLD = 5_000
+MIDDLE_THRESHOLD = 10
 OLD_THRESHOLD = 100
 
 

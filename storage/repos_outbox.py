@@ -15,14 +15,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, update
+from sqlalchemy import and_, insert, or_, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from dialogs.messages import Outgoing
 from storage.codec import outgoing_from_payload, outgoing_to_payload
 from storage.dialect import dialect_name
-from storage.tables import OutboxRow, OutboxStatus, table_of
+from storage.tables import OUTBOX_OPEN, OutboxRow, OutboxStatus, table_of
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,10 @@ class SqlOutboxRepository:
             return []
         table = table_of(OutboxRow)
         # A chat's message waits while an older one to the same chat is held back (postponed after a 429)
-        # or in flight with another sender: replies arrive in the order they were written.
+        # or in flight with another sender: replies arrive in the order they were written. The look-up
+        # runs per candidate, in the chat's own open rows (`ix_outbox_open_chat`); `OFFSET 0` keeps
+        # PostgreSQL from turning it into an anti-join, which it planned as a scan of every open row per
+        # candidate whenever its statistics had not yet seen a backlog grow.
         older = aliased(OutboxRow)
         held_back = (
             select(col(older.id))
@@ -105,10 +108,12 @@ class SqlOutboxRepository:
                     and_(col(older.status) == OutboxStatus.SENDING, col(older.lease_until) > now),
                 ),
             )
+            .offset(0)
             .exists()
         )
         due = select(col(OutboxRow.id)).where(
             OutboxRow.channel == channel,
+            text(OUTBOX_OPEN),  # implied by the next condition; spelled out so the partial index serves
             or_(
                 and_(col(OutboxRow.status) == OutboxStatus.PENDING, col(OutboxRow.available_at) <= now),
                 and_(

@@ -20,6 +20,7 @@ from sqlmodel import Field, SQLModel
 from storage.types import UTCDateTime
 
 __all__ = [
+    "OUTBOX_OPEN",
     "ConversationRow",
     "FollowUpRow",
     "HouseholdRow",
@@ -197,6 +198,12 @@ class ConversationRow(TableBase, table=True):
     updated_at: datetime | None = _utc(nullable=True)
 
 
+# Open outbox rows, as SQL text: the partial index below and the claim's query must spell it the same way
+# (SQLite uses a partial index only for a query containing its condition verbatim).
+OUTBOX_OPEN = f"status IN ('{OutboxStatus.PENDING}', '{OutboxStatus.SENDING}')"
+_OPEN = sa.text(OUTBOX_OPEN)
+
+
 class OutboxRow(TableBase, table=True):
     """An outgoing message; `payload` is the serialised `Reply` and key (see `storage.codec`)."""
 
@@ -205,6 +212,14 @@ class OutboxRow(TableBase, table=True):
         sa.Index("ix_outbox_channel_status_available_at", "channel", "status", "available_at"),
         # the per-chat order check looks for older unsent rows of the same chat
         sa.Index("ix_outbox_channel_chat_id_status", "channel", "chat_id", "status"),
+        # The sender's claim walks the open rows in id order and stops at its limit, however long the
+        # backlog (and however many sent rows are kept as the record); for each, an older open row of its
+        # chat is looked up in the second. Without the second, PostgreSQL's planner, before its statistics
+        # catch up with a fast-growing backlog, chose the first for that look-up too: a scan per row.
+        sa.Index("ix_outbox_open", "channel", "id", sqlite_where=_OPEN, postgresql_where=_OPEN),
+        sa.Index(
+            "ix_outbox_open_chat", "channel", "chat_id", "id", sqlite_where=_OPEN, postgresql_where=_OPEN
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
