@@ -9,7 +9,9 @@ second; in the load benchmark the collector took about a tenth of the worker's C
 `settle_heap` collects once, then freezes what survives (`gc.freeze`: moved out of the collector's view,
 never scanned again) and makes the youngest generation larger, so that a turn's temporaries mostly die
 before a collection sees them instead of being promoted and scanned again later. Cycles created after
-start-up are still collected; only start-up's survivors are exempt, and they live as long as the process.
+start-up are still collected. A frozen object is still freed when its last reference goes; only a cycle of
+frozen objects would stay, and start-up's survivors live as long as the process anyway (nothing reloads
+the model or the schemas).
 """
 
 from __future__ import annotations
