@@ -278,9 +278,9 @@ class Engine:
         """Every turn's resident and chat state in two reads for the batch, by chat. No turn of a private
         chat writes another person's record or chat state, so what is read here stays current.
 
-        The open follow-ups of the chats whose typing may answer one are read ahead too (a third read). A
-        turn may change another chat's follow-up (staff record a phone result), so those are read ahead
-        by the repository itself, which forgets them at its first change.
+        Which of the chats whose typing may answer a callback question have none open is read ahead too
+        (a third read; most have none). A turn may change another chat's follow-up (staff record a phone
+        result), so the repository keeps that itself and forgets it at its first change.
         """
         known: dict[tuple[str, int], _Known] = {}
         for channel in {m.channel.value for m in messages}:

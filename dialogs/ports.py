@@ -407,8 +407,9 @@ class FollowUpRepository(Protocol):
         ...
 
     def prefetch_awaiting(self, *, channel: str, chat_ids: Sequence[int]) -> None:
-        """Read these chats' `awaiting_answer` in one query (a batch of turns); what was read ahead serves
-        only until the repository next changes a follow-up."""
+        """Find out in one query which of these chats have no open follow-up (a batch of turns), so that
+        `awaiting_answer` need not ask for them; good until the repository next changes a follow-up or the
+        transaction commits."""
         ...
 
     def claim_due(self, *, now: datetime, limit: int) -> Sequence[FollowUp]:

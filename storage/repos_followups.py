@@ -41,15 +41,15 @@ _AWAITING = (
     .order_by(_FOLLOWUPS.c.sent_at.desc(), _FOLLOWUPS.c.id.desc())
     .limit(1)
 )
-# The same for a batch's chats at once: every open follow-up of theirs, each chat's newest first.
-_AWAITING_MANY = (
-    _FOLLOWUPS.select()
+# Which of a batch's chats have an open follow-up at all (most have none).
+_AWAITING_CHATS = (
+    select(_FOLLOWUPS.c.chat_id)
     .where(
         _FOLLOWUPS.c.channel == bindparam("channel"),
         _FOLLOWUPS.c.chat_id.in_(bindparam("chat_ids", expanding=True)),
         _FOLLOWUPS.c.status.in_([FollowUpStatus.ASKED.value, FollowUpStatus.REMINDED.value]),
     )
-    .order_by(_FOLLOWUPS.c.chat_id, _FOLLOWUPS.c.sent_at.desc(), _FOLLOWUPS.c.id.desc())
+    .distinct()
 )
 
 
@@ -96,27 +96,29 @@ def _fields(followup: FollowUp) -> dict[str, Any]:
 class SqlFollowUpRepository:
     """Implements `dialogs.ports.FollowUpRepository` over one session.
 
-    Open follow-ups read ahead for a batch (`prefetch_awaiting`) answer `awaiting_answer` only until this
-    repository next changes a follow-up: every writing method forgets them, so a turn never acts on what an
-    earlier turn of the same transaction changed (a staff member's phone result, a resident's answer).
+    The chats a batch found without an open follow-up (`prefetch_awaiting`) are answered from memory
+    until this repository next changes a follow-up or the transaction commits (`forget_read_ahead`), so a
+    turn never acts on what an earlier turn of the same transaction changed. A chat that has one is read
+    afresh when asked: acting on it (recording an answer) must see what the scheduler may have committed
+    meanwhile (the question handed to staff as a phone task), as before.
     """
 
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._awaiting: dict[tuple[str, int], FollowUp | None] = {}
+        self._quiet: set[tuple[str, int]] = set()
 
-    def _changing(self) -> None:
-        """Called before every write: what was read ahead may no longer be what a query would say."""
-        self._awaiting.clear()
+    def forget_read_ahead(self) -> None:
+        """Drop what `prefetch_awaiting` found: called before every write, and at commit."""
+        self._quiet.clear()
 
     def add(self, *, followup: FollowUp) -> FollowUp:
         """Insert a new follow-up."""
-        self._changing()
+        self.forget_read_ahead()
         return _from_row(stored(self._session, FollowUpRow, None, _fields(followup)))
 
     def save(self, *, followup: FollowUp) -> FollowUp:
         """Update a stored follow-up (insert when it has no id)."""
-        self._changing()
+        self.forget_read_ahead()
         return _from_row(stored(self._session, FollowUpRow, followup.id, _fields(followup)))
 
     def get(self, *, followup_id: int) -> FollowUp | None:
@@ -130,22 +132,18 @@ class SqlFollowUpRepository:
         return _from_row(row) if row is not None else None
 
     def prefetch_awaiting(self, *, channel: str, chat_ids: Sequence[int]) -> None:
-        """Read the chats' open follow-ups in one query, for `awaiting_answer` (a batch of turns)."""
+        """Find out in one query which of the chats have no open follow-up (a batch of turns)."""
         if not chat_ids:
             return
         chats = sorted(set(chat_ids))
-        newest: dict[int, FollowUp] = {}
         params = {"channel": channel, "chat_ids": chats}
-        for row in self._session.connection().execute(_AWAITING_MANY, params):
-            newest.setdefault(row.chat_id, _followup(row._asdict()))
-        for chat_id in chats:
-            self._awaiting[(channel, chat_id)] = newest.get(chat_id)
+        awaiting = set(self._session.connection().execute(_AWAITING_CHATS, params).scalars())
+        self._quiet.update((channel, chat_id) for chat_id in chats if chat_id not in awaiting)
 
     def awaiting_answer(self, *, channel: str, chat_id: int) -> FollowUp | None:
         """The newest asked, unanswered follow-up of a chat."""
-        key = (channel, chat_id)
-        if key in self._awaiting:
-            return self._awaiting[key]
+        if (channel, chat_id) in self._quiet:
+            return None
         params = {"channel": channel, "chat_id": chat_id}
         row = self._session.connection().execute(_AWAITING, params).first()
         return _followup(row._asdict()) if row is not None else None
@@ -233,7 +231,7 @@ class SqlFollowUpRepository:
         }
         if unsent:
             values["sent_at"] = None
-        self._changing()
+        self.forget_read_ahead()
         awaiting = [FollowUpStatus.ASKED.value, FollowUpStatus.REMINDED.value]
         row = self._session.exec(
             update(table)
@@ -253,7 +251,7 @@ class SqlFollowUpRepository:
         """Move up to `limit` rows chosen by `due` (of one status) to new `values`, atomically."""
         if limit <= 0:
             return []
-        self._changing()
+        self.forget_read_ahead()
         due = due.limit(limit)
         chosen: Any
         if dialect_name(self._session) == "postgresql":
@@ -271,7 +269,7 @@ class SqlFollowUpRepository:
 
     def record_rating(self, *, followup_id: int, rating: int, now: datetime) -> bool:
         """Store the rating unless one is stored: one statement, so two presses at once count once."""
-        self._changing()
+        self.forget_read_ahead()
         table = table_of(FollowUpRow)
         result = self._session.exec(
             update(table)
@@ -285,7 +283,7 @@ class SqlFollowUpRepository:
     ) -> bool:
         """Staff's phone result, stored only by the first of two presses at once (True when this call stored
         it); the rating and "solved" fill only what the resident left unanswered, never overwrite it."""
-        self._changing()
+        self.forget_read_ahead()
         table = table_of(FollowUpRow)
         values: dict[str, Any] = {"status": FollowUpStatus.DONE.value, "phone_result": result}
         if rating is not None:
@@ -306,7 +304,7 @@ class SqlFollowUpRepository:
 
     def record_solved(self, *, followup_id: int, solved: bool, now: datetime) -> bool:
         """Store "was it solved" unless stored already."""
-        self._changing()
+        self.forget_read_ahead()
         table = table_of(FollowUpRow)
         result = self._session.exec(
             update(table)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, text, update
+from sqlalchemy import and_, insert, literal_column, or_, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["SqlOutboxRepository", "StoredMessage"]
 
-_ROWS = insert(table_of(OutboxRow))  # several rows at once: one multi-row statement, nothing read back
+_OPEN_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING)  # as in `OUTBOX_OPEN`
+_ROWS = insert(table_of(OutboxRow))  # a batch's rows (an executemany), nothing read back
 _INSERT = _ROWS.returning(table_of(OutboxRow).c.id)
 
 
@@ -93,9 +94,10 @@ class SqlOutboxRepository:
         table = table_of(OutboxRow)
         # A chat's message waits while an older one to the same chat is held back (postponed after a 429)
         # or in flight with another sender: replies arrive in the order they were written. The look-up
-        # runs per candidate, in the chat's own open rows (`ix_outbox_open_chat`); `OFFSET 0` keeps
-        # PostgreSQL from turning it into an anti-join, which it planned as a scan of every open row per
-        # candidate whenever its statistics had not yet seen a backlog grow.
+        # runs per candidate, in the chat's own open rows (`ix_outbox_open_chat`, whose condition is spelled
+        # out with literals so that a generic plan of the prepared statement can still use it); `OFFSET 0`
+        # keeps PostgreSQL from turning it into an anti-join, which it planned as a scan of every open row
+        # per candidate whenever its statistics had not yet seen a backlog grow.
         older = aliased(OutboxRow)
         held_back = (
             select(col(older.id))
@@ -103,6 +105,7 @@ class SqlOutboxRepository:
                 older.channel == OutboxRow.channel,
                 older.chat_id == OutboxRow.chat_id,
                 col(older.id) < col(OutboxRow.id),
+                col(older.status).in_([literal_column(f"'{status}'") for status in _OPEN_STATUSES]),
                 or_(
                     and_(col(older.status) == OutboxStatus.PENDING, col(older.available_at) > now),
                     and_(col(older.status) == OutboxStatus.SENDING, col(older.lease_until) > now),

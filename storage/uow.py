@@ -91,7 +91,7 @@ class SqlUnitOfWork:
         self.processed_updates = SqlProcessedUpdateRepository(session)
         self.records = SqlRecordsRepository(session)
         self.surveys = SqlSurveyRepository(session)
-        self.followups = SqlFollowUpRepository(session)
+        self.followups = self._followups = SqlFollowUpRepository(session)
         return self
 
     def __exit__(
@@ -115,6 +115,7 @@ class SqlUnitOfWork:
         if self._session is None:
             raise RuntimeError("unit of work used outside its `with` block")
         self._session.commit()
+        self._followups.forget_read_ahead()  # the next transaction may see other follow-ups
 
 
 class SqlUnitOfWorkFactory:

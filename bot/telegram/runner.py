@@ -44,7 +44,8 @@ class ChatOrderMiddleware(BaseMiddleware):
 
     Locks are dropped when nobody holds or waits for them, so the map only holds busy chats. This orders a
     chat within one process; across webhook workers the engine's transaction takes the chat's database lock
-    (`dialogs.ports.ChatLocks`), and this lock keeps a process from tying up threads waiting on it.
+    (`dialogs.ports.ChatLocks`), and this lock keeps a process's own updates from waiting on it there (a
+    worker has one engine thread: a wait in the database holds up every chat of the process).
     """
 
     def __init__(self) -> None:

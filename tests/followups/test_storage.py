@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from benchmarks.followups_bench import seed_due_followups
@@ -174,23 +174,35 @@ def test_a_late_outcome_does_not_overwrite_a_row_under_review(
         uow.outbox.mark_sent(message_id=failed_late + 1000, now=later)
 
 
-def test_open_followups_read_ahead_serve_until_the_first_change(
+def test_chats_found_without_an_open_followup_are_not_asked_again_until_a_change(
     engine: Engine, factory: SqlUnitOfWorkFactory
 ) -> None:
     seed_due_followups(engine, 2, due_at=NOW)
     with factory() as uow:
-        asked = uow.followups.claim_due(now=NOW, limit=10)
+        first, second = uow.followups.claim_due(now=NOW, limit=10)
         uow.commit()
-    first, second = asked
     assert first.id is not None and second.id is not None
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    quiet = 999
     with factory() as uow:
-        uow.followups.prefetch_awaiting(channel="telegram", chat_ids=[first.chat_id, second.chat_id, 999])
-        with engine.begin() as other:  # another transaction: what was read ahead is what is served
-            other.execute(text("UPDATE followups SET status = 'done' WHERE id = :id"), {"id": second.id})
-        found = uow.followups.awaiting_answer(channel="telegram", chat_id=second.chat_id)
-        assert found is not None and found.id == second.id
-        assert uow.followups.awaiting_answer(channel="telegram", chat_id=999) is None
-        # A change in this unit of work (a phone task made of the first) makes the repository read again.
-        assert uow.followups.to_phone(followup_id=first.id, reason="no_answer", now=NOW) is not None
-        assert uow.followups.awaiting_answer(channel="telegram", chat_id=first.chat_id) is None
+        uow.followups.prefetch_awaiting(channel="telegram", chat_ids=[first.chat_id, second.chat_id, quiet])
+        read = len(statements)
+        assert uow.followups.awaiting_answer(channel="telegram", chat_id=quiet) is None
+        assert len(statements) == read  # answered from what the batch read
+        # A chat with an open follow-up is read afresh: the scheduler may have changed it meanwhile.
+        with engine.begin() as other:
+            other.execute(text("UPDATE followups SET status = 'phone' WHERE id = :id"), {"id": second.id})
         assert uow.followups.awaiting_answer(channel="telegram", chat_id=second.chat_id) is None
+        found = uow.followups.awaiting_answer(channel="telegram", chat_id=first.chat_id)
+        assert found is not None and found.id == first.id
+        # A change in this unit of work, or its commit, makes the repository ask again.
+        assert uow.followups.to_phone(followup_id=first.id, reason="no_answer", now=NOW) is not None
+        before = len(statements)
+        assert uow.followups.awaiting_answer(channel="telegram", chat_id=quiet) is None
+        assert len(statements) == before + 1
+        uow.followups.prefetch_awaiting(channel="telegram", chat_ids=[quiet])
+        uow.commit()
+        before = len(statements)
+        assert uow.followups.awaiting_answer(channel="telegram", chat_id=quiet) is None
+        assert len(statements) == before + 1
