@@ -72,12 +72,10 @@ class SqlOutboxRepository:
         return int(self._session.connection().execute(_INSERT, _values(message, now)).scalar_one())
 
     def enqueue_many(self, *, messages: Sequence[Outgoing], now: datetime) -> None:
-        """Store several messages, due at once, in their order, with one multi-row `INSERT`."""
+        """Store several messages, due at once, in their order, with one prepared `INSERT` executed for
+        all of them."""
         if messages:
-            rows = [_values(m, now) for m in messages]
-            self._session.connection().execute(
-                _ROWS if len(rows) > 1 else _INSERT, rows[0] if len(rows) == 1 else rows
-            )
+            self._session.connection().execute(_ROWS, [_values(m, now) for m in messages])
 
     def claim(
         self, *, channel: str, now: datetime, limit: int, lease_seconds: int = 60

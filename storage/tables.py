@@ -213,9 +213,10 @@ class OutboxRow(TableBase, table=True):
         # the per-chat order check looks for older unsent rows of the same chat
         sa.Index("ix_outbox_channel_chat_id_status", "channel", "chat_id", "status"),
         # The sender's claim walks the open rows in id order and stops at its limit, however long the
-        # backlog (and however many sent rows are kept as the record); for each, an older open row of its
-        # chat is looked up in the second. Without the second, PostgreSQL's planner, before its statistics
-        # catch up with a fast-growing backlog, chose the first for that look-up too: a scan per row.
+        # backlog (and however many sent rows are kept as the record); for each, PostgreSQL looks up an
+        # older open row of its chat in the second (SQLite prefers the status index above). Without the
+        # second, PostgreSQL's planner, before its statistics caught up with a fast-growing backlog, chose
+        # the first for that look-up too: a scan per row.
         sa.Index("ix_outbox_open", "channel", "id", sqlite_where=_OPEN, postgresql_where=_OPEN),
         sa.Index(
             "ix_outbox_open_chat", "channel", "chat_id", "id", sqlite_where=_OPEN, postgresql_where=_OPEN
