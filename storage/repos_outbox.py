@@ -22,13 +22,12 @@ from sqlmodel import Session, col, select
 from dialogs.messages import Outgoing
 from storage.codec import outgoing_from_payload, outgoing_to_payload
 from storage.dialect import dialect_name
-from storage.tables import OUTBOX_OPEN, OutboxRow, OutboxStatus, table_of
+from storage.tables import OUTBOX_OPEN, OUTBOX_OPEN_STATUSES, OutboxRow, OutboxStatus, table_of
 
 log = logging.getLogger(__name__)
 
 __all__ = ["SqlOutboxRepository", "StoredMessage"]
 
-_OPEN_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING)  # as in `OUTBOX_OPEN`
 _ROWS = insert(table_of(OutboxRow))  # a batch's rows (an executemany), nothing read back
 _INSERT = _ROWS.returning(table_of(OutboxRow).c.id)
 
@@ -103,7 +102,7 @@ class SqlOutboxRepository:
                 older.channel == OutboxRow.channel,
                 older.chat_id == OutboxRow.chat_id,
                 col(older.id) < col(OutboxRow.id),
-                col(older.status).in_([literal_column(f"'{status}'") for status in _OPEN_STATUSES]),
+                col(older.status).in_([literal_column(f"'{status}'") for status in OUTBOX_OPEN_STATUSES]),
                 or_(
                     and_(col(older.status) == OutboxStatus.PENDING, col(older.available_at) > now),
                     and_(col(older.status) == OutboxStatus.SENDING, col(older.lease_until) > now),

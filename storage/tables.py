@@ -21,6 +21,7 @@ from storage.types import UTCDateTime
 
 __all__ = [
     "OUTBOX_OPEN",
+    "OUTBOX_OPEN_STATUSES",
     "ConversationRow",
     "FollowUpRow",
     "HouseholdRow",
@@ -200,7 +201,8 @@ class ConversationRow(TableBase, table=True):
 
 # Open outbox rows, as SQL text: the partial index below and the claim's query must spell it the same way
 # (SQLite uses a partial index only for a query containing its condition verbatim).
-OUTBOX_OPEN = f"status IN ('{OutboxStatus.PENDING}', '{OutboxStatus.SENDING}')"
+OUTBOX_OPEN_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+OUTBOX_OPEN = "status IN ({})".format(", ".join(f"'{status}'" for status in OUTBOX_OPEN_STATUSES))
 _OPEN = sa.text(OUTBOX_OPEN)
 
 
