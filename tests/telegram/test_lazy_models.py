@@ -87,3 +87,38 @@ def test_a_worker_builds_aiogram_models_only_when_it_uses_them() -> None:
     # The caller's look-alike names did not stand in for aiogram's types.
     assert result["location_type"] == "aiogram.types.location"
     assert result["user_type"] == "aiogram.types.user"
+
+
+KEPT_SCRIPT = textwrap.dedent(
+    """
+    import gc, json, weakref
+    import bot.telegram
+    from aiogram.methods import AnswerCallbackQuery, Response, SendMessage
+    from bot.telegram.lazy_models import build_now
+
+    def as_aiogram_asks(method):  # inside a function, as aiogram does (at module level pydantic keeps it)
+        return weakref.ref(Response[method.__returning__])
+
+    build_now(SendMessage)  # what the outbox sender builds at start-up
+    kept = as_aiogram_asks(SendMessage)
+    unkept = as_aiogram_asks(AnswerCallbackQuery)  # parametrised on a call, never built up front
+    gc.collect()
+    print(json.dumps({"kept": kept() is not None, "unkept": unkept() is not None}))
+    """
+)
+
+
+def test_the_response_models_built_at_start_up_outlive_the_cyclic_collector() -> None:
+    """aiogram parametrises `Response[...]` on every API call; pydantic only caches that weakly, so a model
+    nobody holds is rebuilt (milliseconds) after each collection. `build_now` keeps what it built."""
+    done = subprocess.run(
+        [sys.executable, "-c", KEPT_SCRIPT],
+        cwd=repo_root(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"kept": True, "unkept": False}  # the unkept one shows pydantic would drop it
