@@ -87,9 +87,9 @@ class _Done:
 
 @dataclass(frozen=True)
 class _Known:
-    """What a batch read ahead for one turn: the resident (None: not registered yet) and the chat's state."""
+    """What a batch read ahead for one turn: the resident (registered if new) and the chat's state."""
 
-    resident: Resident | None
+    resident: Resident
     conversation: Conversation | None
 
 
@@ -239,15 +239,16 @@ class Engine:
                 # then wait for each other instead of each holding what the other needs.
                 uow.chat_locks.lock_many(chats=[_chat(m) for _, m in admitted])
                 fresh = self._claim_all(uow, [m for _, m in admitted], now)
-                known = self._read_ahead(uow, [m for _, m in admitted if fresh(m)])
+                known = self._read_ahead(uow, [m for _, m in admitted if fresh(m)], now)
                 done = [
                     (index, self._turn(uow, message, now, known[_chat(message)]) if fresh(message) else None)
                     for index, message in admitted
                 ]
                 turns = [turn for _, turn in done if turn is not None]
-                uow.conversations.save_many(conversations=[turn.conversation for turn in turns])
-                uow.outbox.enqueue_many(messages=[m for turn in turns for m in turn.outbox], now=now)
-                uow.commit()
+                with uow.sent_together():
+                    uow.conversations.save_many(conversations=[turn.conversation for turn in turns])
+                    uow.outbox.enqueue_many(messages=[m for turn in turns for m in turn.outbox], now=now)
+                    uow.commit()
         except Exception:
             log.info("batch redone update by update", extra={"count": len(admitted)}, exc_info=True)
             for _, message in admitted:
@@ -273,10 +274,12 @@ class Engine:
             claimed[channel] = uow.processed_updates.claim_many(channel=channel, update_ids=ids, now=now)
         return lambda m: m.update_id is None or m.update_id in claimed[m.channel.value]
 
-    @staticmethod
-    def _read_ahead(uow: UnitOfWork, messages: Sequence[IncomingMessage]) -> dict[tuple[str, int], _Known]:
+    def _read_ahead(
+        self, uow: UnitOfWork, messages: Sequence[IncomingMessage], now: datetime
+    ) -> dict[tuple[str, int], _Known]:
         """Every turn's resident and chat state in two reads for the batch, by chat. No turn of a private
-        chat writes another person's record or chat state, so what is read here stays current.
+        chat writes another person's record or chat state, so what is read here stays current. People
+        writing for the first time are registered together, in one more statement.
 
         Which of the chats whose typing may answer a callback question have none open is read ahead too
         (a third read; most have none). A turn may change another chat's follow-up (staff record a phone
@@ -286,13 +289,13 @@ class Engine:
         for channel in {m.channel.value for m in messages}:
             mine = [m for m in messages if m.channel.value == channel]
             residents = uow.residents.find_many(channel=channel, external_ids=[m.user_id for m in mine])
+            newcomers = {m.user_id: self._newcomer(m, now) for m in mine if m.user_id not in residents}
+            residents |= uow.residents.find_or_create_many(residents=list(newcomers.values()))
             states = uow.conversations.load_many(channel=channel, chat_ids=[m.chat_id for m in mine])
             typing = [m.chat_id for m in mine if m.text and not m.text.startswith("/") and m.action is None]
             uow.followups.prefetch_awaiting(channel=channel, chat_ids=typing)
             for m in mine:
-                known[_chat(m)] = _Known(
-                    resident=residents.get(m.user_id), conversation=states.get(m.chat_id)
-                )
+                known[_chat(m)] = _Known(resident=residents[m.user_id], conversation=states.get(m.chat_id))
         return known
 
     def _process(self, message: IncomingMessage) -> list[Outgoing] | None:
@@ -303,9 +306,10 @@ class Engine:
                 log.info("duplicate update ignored", extra={"update_id": message.update_id})
                 return None
             turn = self._turn(uow, message, now)
-            uow.conversations.save(conversation=turn.conversation)
-            uow.outbox.enqueue_many(messages=turn.outbox, now=now)
-            uow.commit()
+            with uow.sent_together():
+                uow.conversations.save(conversation=turn.conversation)
+                uow.outbox.enqueue_many(messages=turn.outbox, now=now)
+                uow.commit()
         return turn.replies
 
     def _turn(
@@ -418,19 +422,10 @@ class Engine:
         if known is None:
             resident = uow.residents.find(channel=message.channel.value, external_id=message.user_id)
             conversation = uow.conversations.load(channel=message.channel.value, chat_id=message.chat_id)
+            if resident is None:
+                resident = uow.residents.find_or_create(resident=self._newcomer(message, now))
         else:
             resident, conversation = known.resident, known.conversation
-        if resident is None:
-            resident = uow.residents.find_or_create(
-                resident=Resident(
-                    id=None,
-                    channel=message.channel.value,
-                    external_id=message.user_id,
-                    display_name=message.first_name,
-                    language=normalize_language(message.language_code, self._site.default_language),
-                    created_at=now,
-                )
-            )
         stored = resident
         if message.first_name and message.first_name != resident.display_name:
             resident = replace(resident, display_name=message.first_name)
@@ -449,6 +444,18 @@ class Engine:
             turn.flow, turn.step = conversation.flow, conversation.step
             turn.slots, turn.misses = dict(conversation.slots), conversation.misses
         return turn
+
+    def _newcomer(self, message: IncomingMessage, now: datetime) -> Resident:
+        """The record of someone writing for the first time: their name and language as the channel gives
+        them (the language falls back to the site's default)."""
+        return Resident(
+            id=None,
+            channel=message.channel.value,
+            external_id=message.user_id,
+            display_name=message.first_name,
+            language=normalize_language(message.language_code, self._site.default_language),
+            created_at=now,
+        )
 
     # -- routing ---------------------------------------------------------------------------------------------
 

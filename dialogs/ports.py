@@ -8,6 +8,7 @@ conversation state and the outgoing messages of one incoming message are stored 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -79,6 +80,10 @@ class ResidentRepository(Protocol):
 
     def find_or_create(self, *, resident: Resident) -> Resident:
         """The stored resident with `resident`'s channel identity, inserting it when new (race-safe)."""
+        ...
+
+    def find_or_create_many(self, *, residents: Sequence[Resident]) -> dict[int, Resident]:
+        """`find_or_create` for several identities of one channel in one write, by external id."""
         ...
 
     def list_for_household(self, *, household_id: int) -> Sequence[Resident]: ...
@@ -499,6 +504,12 @@ class UnitOfWork(Protocol):
         ...
 
     def commit(self) -> None: ...
+
+    def sent_together(self) -> AbstractContextManager[None]:
+        """Statements made inside go to the database together and are answered at the end (PostgreSQL:
+        one round trip for all of them, the commit included when it is made inside). Only for writes
+        whose results nothing inside reads: what they return is not there yet."""
+        ...
 
 
 class UnitOfWorkFactory(Protocol):

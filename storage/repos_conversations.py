@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from dialogs.domain import Conversation
 from storage.codec import conversation_from_state, conversation_to_state
-from storage.dialect import per_dialect
+from storage.dialect import per_dialect, rows_for_keys
 from storage.tables import ConversationRow, table_of
 
 __all__ = ["SqlConversationRepository"]
@@ -21,8 +21,9 @@ _TABLE = table_of(ConversationRow)
 _LOAD = _TABLE.select().where(
     _TABLE.c.channel == bindparam("channel"), _TABLE.c.chat_id == bindparam("chat_id")
 )
-_LOAD_MANY = _TABLE.select().where(
-    _TABLE.c.channel == bindparam("channel"), _TABLE.c.chat_id.in_(bindparam("chat_ids", expanding=True))
+# A batch's chats, read together (`storage.dialect.rows_for_keys`).
+_LOAD_MANY = rows_for_keys(
+    _TABLE.select().where(_TABLE.c.channel == bindparam("channel")), _TABLE.c.chat_id, "chat_ids"
 )
 
 
@@ -63,9 +64,9 @@ class SqlConversationRepository:
         if not chat_ids:
             return {}
         params = {"channel": channel, "chat_ids": list(chat_ids)}
-        return {
-            row.chat_id: _conversation(row) for row in self._session.connection().execute(_LOAD_MANY, params)
-        }
+        connection = self._session.connection()
+        rows = connection.execute(_LOAD_MANY[connection.dialect.name], params)
+        return {row.chat_id: _conversation(row) for row in rows}
 
     def save(self, *, conversation: Conversation) -> None:
         """Create or replace the chat's state in one upsert (two workers may meet a new chat at once)."""

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, func, literal, or_, update
 from sqlmodel import Session, col, select
 
 from dialogs.followup.records import FollowUp, FollowUpKind, FollowUpStatus
-from storage.dialect import dialect_name
+from storage.dialect import dialect_name, rows_for_keys
 from storage.rows import stored
 from storage.tables import FollowUpRow, ResidentRow, TicketRow, table_of
 from storage.types import UTCDateTime
@@ -42,14 +42,13 @@ _AWAITING = (
     .limit(1)
 )
 # Which of a batch's chats have an open follow-up at all (most have none).
-_AWAITING_CHATS = (
-    select(_FOLLOWUPS.c.chat_id)
-    .where(
+_AWAITING_CHATS = rows_for_keys(
+    select(_FOLLOWUPS.c.chat_id).where(
         _FOLLOWUPS.c.channel == bindparam("channel"),
-        _FOLLOWUPS.c.chat_id.in_(bindparam("chat_ids", expanding=True)),
         _FOLLOWUPS.c.status.in_([FollowUpStatus.ASKED.value, FollowUpStatus.REMINDED.value]),
-    )
-    .distinct()
+    ),
+    _FOLLOWUPS.c.chat_id,
+    "chat_ids",
 )
 
 
@@ -137,7 +136,8 @@ class SqlFollowUpRepository:
             return
         chats = sorted(set(chat_ids))
         params = {"channel": channel, "chat_ids": chats}
-        awaiting = set(self._session.connection().execute(_AWAITING_CHATS, params).scalars())
+        connection = self._session.connection()
+        awaiting = set(connection.execute(_AWAITING_CHATS[connection.dialect.name], params).scalars())
         self._quiet.update((channel, chat_id) for chat_id in chats if chat_id not in awaiting)
 
     def awaiting_answer(self, *, channel: str, chat_id: int) -> FollowUp | None:

@@ -28,8 +28,10 @@ log = logging.getLogger(__name__)
 
 __all__ = ["SqlOutboxRepository", "StoredMessage"]
 
-_ROWS = insert(table_of(OutboxRow))  # a batch's rows (an executemany), nothing read back
-_INSERT = _ROWS.returning(table_of(OutboxRow).c.id)
+# A batch's rows (an executemany), nothing read back: `inline` also for a single row, which SQLAlchemy
+# would otherwise send with `RETURNING id` (it may be sent in a pipeline: `UnitOfWork.sent_together`).
+_ROWS = insert(table_of(OutboxRow)).inline()
+_INSERT = insert(table_of(OutboxRow)).returning(table_of(OutboxRow).c.id)
 
 
 def _values(message: Outgoing, now: datetime) -> dict[str, Any]:

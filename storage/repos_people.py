@@ -9,7 +9,7 @@ from sqlalchemy import Row, bindparam
 from sqlmodel import Session, col, select
 
 from dialogs.domain import Household, Resident, StaffMember, StaffRole
-from storage.dialect import per_dialect, upsert_insert
+from storage.dialect import per_dialect, rows_for_keys, upsert_insert
 from storage.rows import stored
 from storage.tables import HouseholdRow, ResidentRow, StaffRow, table_of
 
@@ -87,9 +87,11 @@ _STAFF = table_of(StaffRow)
 # The staff list is read whenever a new ticket is dispatched (who is on shift, with which skills).
 _ACTIVE_STAFF = _STAFF.select().where(_STAFF.c.active.is_(True)).order_by(_STAFF.c.id)
 _ALL_STAFF = _STAFF.select().order_by(_STAFF.c.id)
-_FIND_RESIDENTS = _RESIDENTS.select().where(
-    _RESIDENTS.c.channel == bindparam("channel"),
-    _RESIDENTS.c.external_id.in_(bindparam("external_ids", expanding=True)),
+# A batch's senders, read together (`storage.dialect.rows_for_keys`).
+_FIND_RESIDENTS = rows_for_keys(
+    _RESIDENTS.select().where(_RESIDENTS.c.channel == bindparam("channel")),
+    _RESIDENTS.c.external_id,
+    "external_ids",
 )
 
 
@@ -143,23 +145,36 @@ class SqlResidentRepository:
         if not external_ids:
             return {}
         params = {"channel": channel, "external_ids": list(external_ids)}
-        rows = self._session.connection().execute(_FIND_RESIDENTS, params)
+        connection = self._session.connection()
+        rows = connection.execute(_FIND_RESIDENTS[connection.dialect.name], params)
         return {row.external_id: _resident(row) for row in rows}
 
     def find_or_create(self, *, resident: Resident) -> Resident:
-        """The resident with this channel identity, inserting `resident` if there is none yet.
+        """The resident with this channel identity, inserting `resident` if there is none yet."""
+        return self.find_or_create_many(residents=[resident])[resident.external_id]
 
-        One `INSERT … ON CONFLICT DO NOTHING`, so two updates of a new person handled at once (a private
-        message and a button in the staff group) do not fail on the unique identity.
+    def find_or_create_many(self, *, residents: Sequence[Resident]) -> dict[int, Resident]:
+        """`find_or_create` for several identities of one channel (a batch's newcomers), by external id.
+
+        One `INSERT … ON CONFLICT DO NOTHING RETURNING` for all (SQLAlchemy sends an executemany with
+        RETURNING as one multi-row statement), so two updates of a new person handled at once (a private
+        message and a button in the staff group) do not fail on the unique identity; the few that lost
+        such a race are read back.
         """
+        if not residents:
+            return {}
+        channels = {resident.channel for resident in residents}
+        if len(channels) != 1:
+            raise ValueError("find_or_create_many takes residents of one channel")
         connection = self._session.connection()
         statement = _CREATE_RESIDENT[connection.dialect.name]
-        created = connection.execute(statement, _resident_fields(resident)).one_or_none()
-        if created is not None:
-            return _resident(created)
-        found = self.find(channel=resident.channel, external_id=resident.external_id)
-        assert found is not None
-        return found
+        fields = [_resident_fields(resident) for resident in residents]
+        rows = connection.execute(statement, fields[0] if len(fields) == 1 else fields)
+        stored = {row.external_id: _resident(row) for row in rows}
+        taken = [r.external_id for r in residents if r.external_id not in stored]
+        if taken:
+            stored |= self.find_many(channel=channels.pop(), external_ids=taken)
+        return stored
 
     def list_for_household(self, *, household_id: int) -> Sequence[Resident]:
         statement = (
@@ -174,10 +189,16 @@ class SqlResidentRepository:
 
 
 class SqlStaffRepository:
-    """The staff registry."""
+    """The staff registry.
+
+    The list is read once per transaction and kept until this repository writes a member or the unit of
+    work commits (`forget_read_ahead`): a batch of turns opening several tickets routes them all on one
+    reading, as if they had come together (each list is a round trip on PostgreSQL).
+    """
 
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._lists: dict[bool, tuple[StaffMember, ...]] = {}
 
     def get(self, *, staff_id: int) -> StaffMember | None:
         row = self._session.get(StaffRow, staff_id)
@@ -198,9 +219,17 @@ class SqlStaffRepository:
             "active": member.active,
             "on_shift": member.on_shift,
         }
+        self.forget_read_ahead()
         row = stored(self._session, StaffRow, member.id, fields)
         return _staff(row)
 
     def list(self, *, active_only: bool = True) -> Sequence[StaffMember]:
-        statement = _ACTIVE_STAFF if active_only else _ALL_STAFF
-        return [_staff(row) for row in self._session.connection().execute(statement)]
+        if active_only not in self._lists:
+            statement = _ACTIVE_STAFF if active_only else _ALL_STAFF
+            rows = self._session.connection().execute(statement)
+            self._lists[active_only] = tuple(_staff(row) for row in rows)
+        return list(self._lists[active_only])
+
+    def forget_read_ahead(self) -> None:
+        """Read the list afresh next time (called at commit: the next transaction may see changes)."""
+        self._lists.clear()

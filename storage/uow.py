@@ -6,6 +6,8 @@ outbox) is committed together or not at all; leaving the block without `commit()
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
 
@@ -81,7 +83,7 @@ class SqlUnitOfWork:
         self._session = session
         self.households = SqlHouseholdRepository(session)
         self.residents = SqlResidentRepository(session)
-        self.staff = SqlStaffRepository(session)
+        self.staff = self._staff = SqlStaffRepository(session)
         self.tickets = SqlTicketRepository(session)
         self.conversations = SqlConversationRepository(session)
         self.outbox = SqlOutboxRepository(session)
@@ -115,7 +117,25 @@ class SqlUnitOfWork:
         if self._session is None:
             raise RuntimeError("unit of work used outside its `with` block")
         self._session.commit()
-        self._followups.forget_read_ahead()  # the next transaction may see other follow-ups
+        self._followups.forget_read_ahead()  # the next transaction may see other follow-ups and staff
+        self._staff.forget_read_ahead()
+
+    @contextmanager
+    def sent_together(self) -> Iterator[None]:
+        """On PostgreSQL, psycopg's pipeline mode: the statements made inside are sent without waiting for
+        each answer, and a commit inside ends the pipeline with its own round trip only. A batch's closing
+        writes (every chat state, every reply) and its commit so cost one round trip instead of three;
+        SQLite has no round trips to save. The ORM's pending changes are flushed first, outside: flushing
+        reads back row counts, which a pipeline has not got yet."""
+        if self._session is None:
+            raise RuntimeError("unit of work used outside its `with` block")
+        self._session.flush()
+        connection = self._session.connection()
+        if connection.dialect.name != "postgresql":
+            yield
+            return
+        with connection.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+            yield
 
 
 class SqlUnitOfWorkFactory:

@@ -6,14 +6,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
+import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlmodel import Session, select
 
 from dialogs.domain import (
@@ -83,6 +85,12 @@ def _ticket(resident: Resident, reference: str, created_at: datetime = T0) -> Ti
 
 def _outgoing(text: str, chat_id: int = 42, channel: ChannelName = ChannelName.TELEGRAM) -> Outgoing:
     return Outgoing(channel=channel, chat_id=chat_id, reply=Reply(text=text))
+
+
+def _connection(work: SqlUnitOfWork) -> Connection:
+    """The unit of work's database connection, for what only a test does with it."""
+    assert work._session is not None
+    return work._session.connection()
 
 
 def _in_threads(workers: int, job: Callable[[], None]) -> None:
@@ -195,6 +203,19 @@ class TestStorage:
             first = work.residents.find_or_create(resident=fresh)
             assert first.id is not None and first.display_name == "Wang" and first.created_at == created
             assert work.residents.find_or_create(resident=replace(fresh, display_name="other")) == first
+            # A batch's newcomers in one write; one already registered is read back, not duplicated.
+            newcomers = [
+                replace(fresh, external_id=44),
+                replace(fresh, display_name="other"),
+                replace(fresh, external_id=45),
+            ]
+            together = work.residents.find_or_create_many(residents=newcomers)
+            assert sorted(together) == [43, 44, 45] and together[43] == first
+            assert len({resident.id for resident in together.values()}) == 3
+            assert work.residents.find_many(channel="telegram", external_ids=[44, 45]) == {
+                44: together[44],
+                45: together[45],
+            }
 
     def test_resident_identity_is_unique_per_channel(self, uow: SqlUnitOfWorkFactory) -> None:
         _resident(uow, external_id=5)
@@ -210,6 +231,22 @@ class TestStorage:
                 work.residents.save(resident=Resident(id=999, channel="telegram", external_id=1))
             with pytest.raises(LookupError):
                 work.staff.save(member=StaffMember(id=999, telegram_id=1, name="x", role=StaffRole.AGENT))
+
+    def test_the_staff_list_is_read_once_per_transaction_until_staff_change(
+        self, uow: SqlUnitOfWorkFactory
+    ) -> None:
+        def member(telegram_id: int) -> StaffMember:
+            return StaffMember(id=None, telegram_id=telegram_id, name="x", role=StaffRole.AGENT)
+
+        with uow() as work, uow() as other:
+            assert work.staff.list() == []
+            other.staff.save(member=member(1))
+            other.commit()
+            assert work.staff.list() == []  # this transaction routes on the reading it made
+            work.commit()  # a new transaction reads afresh
+            assert [m.telegram_id for m in work.staff.list()] == [1]
+            work.staff.save(member=member(2))  # and its own change is seen at once
+            assert [m.telegram_id for m in work.staff.list()] == [1, 2]
 
     def test_staff_registry(self, uow: SqlUnitOfWorkFactory) -> None:
         with uow() as work:
@@ -519,6 +556,40 @@ class TestStorage:
             assert work.conversations.load(channel="telegram", chat_id=1) is None
         with Session(engine) as session:
             assert list(session.exec(select(HouseholdRow.room))) == ["kept"]
+
+    def test_writes_sent_together_commit_as_one_or_roll_back_as_one(
+        self, engine: Engine, uow: SqlUnitOfWorkFactory
+    ) -> None:
+        state = Conversation(channel="telegram", chat_id=1, flow="repair", updated_at=T0)
+        with uow() as work:
+            work.households.get_or_create(room="1-101")  # an ORM change pending before: flushed first
+            with work.sent_together():
+                if engine.dialect.name == "postgresql":  # really pipelined: nothing answered yet
+                    driver: Any = _connection(work).connection.driver_connection
+                    assert driver.pgconn.pipeline_status == psycopg.pq.PipelineStatus.ON
+                work.conversations.save_many(conversations=[state, replace(state, chat_id=2)])
+                work.outbox.enqueue_many(messages=[_outgoing("a", 1), _outgoing("b", 2)], now=T0)
+                work.outbox.enqueue_many(messages=[_outgoing("c", 3)], now=T0)  # one row: nothing read back
+                work.commit()
+        # A statement failing in the database after writes sent together: none of them is kept, nor the
+        # ORM's change flushed before.
+        with pytest.raises(DBAPIError, match="no_such_table"), uow() as work:
+            work.households.get_or_create(room="1-102")
+            with work.sent_together():
+                work.conversations.save(conversation=replace(state, chat_id=3))
+                _connection(work).execute(text("SELECT * FROM no_such_table"))
+                work.outbox.enqueue_many(messages=[_outgoing("d", 4)], now=T0)
+                work.commit()
+        with pytest.raises(RuntimeError, match="boom"), uow() as work, work.sent_together():
+            work.conversations.save(conversation=replace(state, chat_id=4))
+            raise RuntimeError("boom")
+        with uow() as work:
+            states = work.conversations.load_many(channel="telegram", chat_ids=[1, 2, 3, 4])
+            assert sorted(states) == [1, 2]
+            claimed = work.outbox.claim(channel="telegram", now=T0, limit=10)
+            assert sorted(stored.message.reply.text for stored in claimed) == ["a", "b", "c"]
+        with Session(engine) as session:
+            assert list(session.exec(select(HouseholdRow.room))) == ["1-101"]
 
     def test_unit_of_work_is_only_usable_inside_with(self, uow: SqlUnitOfWorkFactory) -> None:
         work = uow()
