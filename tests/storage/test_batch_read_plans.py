@@ -35,7 +35,8 @@ PEOPLE = range(1_000, 1_400)
 
 def generic_plan(connection: Connection, statement: Select[Any], params: dict[str, Any]) -> str:
     """EXPLAIN of the plan PostgreSQL keeps for the prepared statement, made without parameter values."""
-    compiled = statement.compile(dialect=postgresql.psycopg.dialect(paramstyle="numeric_dollar"))
+    numbered: Any = postgresql.psycopg.dialect  # `$1, $2 …` as PREPARE wants them
+    compiled = statement.compile(dialect=numbered(paramstyle="numeric_dollar"))
     expanded = compiled.construct_expanded_state(params)  # `IN` lists written out, as when executed
     driver: Any = connection.connection.driver_connection
     values = [sql.Literal(expanded.parameters[name]).as_string(driver) for name in expanded.positiontup or []]
