@@ -248,7 +248,7 @@ class Engine:
                 with uow.sent_together():
                     uow.conversations.save_many(conversations=[turn.conversation for turn in turns])
                     uow.outbox.enqueue_many(messages=[m for turn in turns for m in turn.outbox], now=now)
-                    uow.commit()
+                uow.commit()
         except Exception:
             log.info("batch redone update by update", extra={"count": len(admitted)}, exc_info=True)
             for _, message in admitted:
@@ -309,7 +309,7 @@ class Engine:
             with uow.sent_together():
                 uow.conversations.save(conversation=turn.conversation)
                 uow.outbox.enqueue_many(messages=turn.outbox, now=now)
-                uow.commit()
+            uow.commit()
         return turn.replies
 
     def _turn(

@@ -11,11 +11,12 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from dialogs.clock import Clock
 from dialogs.domain import (
     Conversation,
+    EventKind,
     Household,
     Resident,
     StaffMember,
@@ -113,6 +114,10 @@ class TicketRepository(Protocol):
         ...
 
     def save(self, *, ticket: Ticket) -> Ticket: ...
+
+    def create(self, *, ticket: Ticket, kind: EventKind, actor: str, data: dict[str, Any]) -> Ticket:
+        """Store a new ticket (id None) with its first event, at its creation time, in one write."""
+        ...
 
     def get(self, *, reference: str) -> Ticket | None: ...
 
@@ -506,9 +511,9 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def sent_together(self) -> AbstractContextManager[None]:
-        """Statements made inside go to the database together and are answered at the end (PostgreSQL:
-        one round trip for all of them, the commit included when it is made inside). Only for writes
-        whose results nothing inside reads: what they return is not there yet."""
+        """Statements made inside go to the database together and are answered as the block ends
+        (PostgreSQL: one round trip for all of them; an error among them is raised then). Only for
+        writes whose results nothing inside reads, and never a commit: commit after the block."""
         ...
 
 

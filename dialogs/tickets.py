@@ -17,7 +17,7 @@ from dialogs.domain import (
     TicketType,
     make_reference,
 )
-from dialogs.events import record, resident_actor
+from dialogs.events import resident_actor
 from dialogs.staffdesk import StaffDesk
 from dialogs.turn import Turn
 
@@ -68,13 +68,14 @@ def open_ticket(
             updated_at=turn.now,
         ),
     )
-    ticket = turn.uow.tickets.save(ticket=new)
-    if ticket.id is None:
-        raise RuntimeError("the ticket repository returned a ticket without an id")
     data: dict[str, Any] = {"type": ticket_type.value, "priority": priority.value}
     if category:
         data["category"] = category
-    record(turn, ticket, EventKind.CREATED, resident_actor(turn), **data)
+    ticket = turn.uow.tickets.create(
+        ticket=new, kind=EventKind.CREATED, actor=resident_actor(turn), data=data
+    )
+    if ticket.id is None:
+        raise RuntimeError("the ticket repository returned a ticket without an id")
     return desk.dispatch(turn, ticket)
 
 

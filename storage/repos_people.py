@@ -193,7 +193,9 @@ class SqlStaffRepository:
 
     The list is read once per transaction and kept until this repository writes a member or the unit of
     work commits (`forget_read_ahead`): a batch of turns opening several tickets routes them all on one
-    reading, as if they had come together (each list is a round trip on PostgreSQL).
+    reading, as if they had come together (each list is a round trip on PostgreSQL). A change another
+    process commits meanwhile is seen from the next transaction on; a periodic job working through many
+    items in one transaction routes them all on the list as its transaction began.
     """
 
     def __init__(self, session: Session) -> None:

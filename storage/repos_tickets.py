@@ -59,6 +59,32 @@ def _event(row: TicketEventRow) -> TicketEvent:
     )
 
 
+def _ticket_fields(ticket: Ticket) -> dict[str, Any]:
+    """A ticket's columns, but its id and version (the database's to set)."""
+    return {
+        "reference": ticket.reference,
+        "type": ticket.type.value,
+        "status": ticket.status.value,
+        "priority": ticket.priority.value,
+        "resident_id": ticket.resident_id,
+        "household_id": ticket.household_id,
+        "location": ticket.location,
+        "category": ticket.category,
+        "description": ticket.description,
+        "phone": ticket.phone,
+        "preferred_time": ticket.preferred_time,
+        "language": ticket.language,
+        "channel": ticket.channel,
+        "chat_id": ticket.chat_id,
+        "photos": list(ticket.photos),
+        "details": dict(ticket.details),
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "queue": ticket.queue,
+        "assignee_id": ticket.assignee_id,
+    }
+
+
 _TICKETS = table_of(TicketRow)
 _EVENTS = table_of(TicketEventRow)
 _SEQUENCES = table_of(TicketSequenceRow)
@@ -66,6 +92,28 @@ _SEQUENCES = table_of(TicketSequenceRow)
 # from the insert itself) and gets its first event; Core statements, not ORM objects and a flush.
 _INSERT_TICKET = insert(_TICKETS).returning(*_TICKETS.c)
 _INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
+# The columns a new ticket is written with (`_ticket_fields`): all but the database's own.
+_TICKET_FIELDS = tuple(c.name for c in _TICKETS.c if c.name not in {"id", "version", "anonymised_at"})
+_EVENT_FIELDS = ("kind", "at", "actor", "data")
+
+
+def _build_create() -> Any:
+    """A new ticket and its first event in one statement (PostgreSQL: the event's insert reads the ticket's
+    id from the ticket's `INSERT … RETURNING` in a CTE): one round trip instead of two."""
+    new = (
+        insert(_TICKETS)
+        .values({name: bindparam(name, type_=_TICKETS.c[name].type) for name in _TICKET_FIELDS})
+        .returning(*_TICKETS.c)
+        .cte("new_ticket")
+    )
+    first = insert(_EVENTS).from_select(
+        ["ticket_id", *_EVENT_FIELDS],
+        select(new.c.id, *(bindparam(f"event_{name}", type_=_EVENTS.c[name].type) for name in _EVENT_FIELDS)),
+    )
+    return select(*new.c).add_cte(first.cte("first_event"))
+
+
+_CREATE_WITH_EVENT = _build_create()
 # What "my requests" shows, newest first: read on every /mytickets.
 _OF_RESIDENT = (
     _TICKETS.select()
@@ -102,28 +150,7 @@ class SqlTicketRepository:
 
     def save(self, *, ticket: Ticket) -> Ticket:
         """Insert (id None) or update by id; the caller appends the matching event."""
-        fields = {
-            "reference": ticket.reference,
-            "type": ticket.type.value,
-            "status": ticket.status.value,
-            "priority": ticket.priority.value,
-            "resident_id": ticket.resident_id,
-            "household_id": ticket.household_id,
-            "location": ticket.location,
-            "category": ticket.category,
-            "description": ticket.description,
-            "phone": ticket.phone,
-            "preferred_time": ticket.preferred_time,
-            "language": ticket.language,
-            "channel": ticket.channel,
-            "chat_id": ticket.chat_id,
-            "photos": list(ticket.photos),
-            "details": dict(ticket.details),
-            "created_at": ticket.created_at,
-            "updated_at": ticket.updated_at,
-            "queue": ticket.queue,
-            "assignee_id": ticket.assignee_id,
-        }
+        fields = _ticket_fields(ticket)
         if ticket.id is None:
             return _ticket(self._session.connection().execute(_INSERT_TICKET, fields).one())
         # Only the version that was read may be replaced: the ORM-enabled UPDATE also refreshes a copy of
@@ -195,6 +222,27 @@ class SqlTicketRepository:
         """The resident's tickets, newest first (what "my requests" shows)."""
         params = {"resident_id": resident_id, "limit": limit}
         return [_ticket(row) for row in self._session.connection().execute(_OF_RESIDENT, params)]
+
+    def create(self, *, ticket: Ticket, kind: EventKind, actor: str, data: dict[str, Any]) -> Ticket:
+        """Insert a new ticket with its first event (at the ticket's creation time); the stored ticket.
+
+        On PostgreSQL one statement (`_CREATE_WITH_EVENT`); SQLite cannot insert from a CTE, and has no
+        round trips to save, so there it is the two inserts `save` and `append_event` make.
+        """
+        if ticket.id is not None:
+            raise ValueError("create takes a new ticket (id None); save updates one")
+        connection = self._session.connection()
+        if connection.dialect.name != "postgresql":
+            created = self.save(ticket=ticket)
+            assert created.id is not None
+            event = TicketEvent(
+                id=None, ticket_id=created.id, kind=kind, at=ticket.created_at, actor=actor, data=data
+            )
+            self.append_event(event=event)
+            return created
+        event_fields = {"kind": kind.value, "at": ticket.created_at, "actor": actor, "data": dict(data)}
+        params = _ticket_fields(ticket) | {f"event_{name}": value for name, value in event_fields.items()}
+        return _ticket(connection.execute(_CREATE_WITH_EVENT, params).one())
 
     def append_event(self, *, event: TicketEvent) -> TicketEvent:
         """Append a new event; events are facts, so an event that already has an id is refused."""

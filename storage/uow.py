@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+import psycopg
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from dialogs.ports import (
@@ -123,10 +125,15 @@ class SqlUnitOfWork:
     @contextmanager
     def sent_together(self) -> Iterator[None]:
         """On PostgreSQL, psycopg's pipeline mode: the statements made inside are sent without waiting for
-        each answer, and a commit inside ends the pipeline with its own round trip only. A batch's closing
-        writes (every chat state, every reply) and its commit so cost one round trip instead of three;
-        SQLite has no round trips to save. The ORM's pending changes are flushed first, outside: flushing
-        reads back row counts, which a pipeline has not got yet."""
+        each answer, and the answers (an error among them) come in one round trip as the block ends. A
+        batch's closing writes (every chat state, every reply) so cost one round trip instead of two, and
+        its commit, made after the block, one more. SQLite has no round trips to save.
+
+        The commit must come after the block, not inside it: committing gives the connection back to the
+        pool, where another thread (the outbox sender's, the ticker's) could take it while it is still in
+        pipeline mode. The ORM's pending changes are flushed first, outside: a flush reads back row counts,
+        which a pipeline has not got yet. An error reported when the block ends is raised as SQLAlchemy's
+        exception for it (a lost connection invalidated), like one from any statement."""
         if self._session is None:
             raise RuntimeError("unit of work used outside its `with` block")
         self._session.flush()
@@ -134,8 +141,16 @@ class SqlUnitOfWork:
         if connection.dialect.name != "postgresql":
             yield
             return
-        with connection.connection.driver_connection.pipeline():  # type: ignore[union-attr]
-            yield
+        driver = connection.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        try:
+            with driver.pipeline():
+                yield
+        except psycopg.Error as error:
+            reported: Any = error  # the dialect's stubs know DB-API errors only in general
+            if connection.dialect.is_disconnect(reported, connection.connection, None):
+                connection.invalidate(error)
+            raise DBAPIError.instance(None, None, error, psycopg.Error, dialect=connection.dialect) from error
 
 
 class SqlUnitOfWorkFactory:

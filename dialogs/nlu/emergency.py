@@ -177,13 +177,18 @@ def _live_cue(rule: _Rule, text: str) -> bool:
     return False
 
 
+# Any rule's cue at all: most messages have none, and for them one search replaces two per rule.
+_ANY_CUE = re.compile("|".join(f"(?:{rule.cues.pattern})" for rule in _RULES))
+
+
 def check_emergency(text: str) -> EmergencyCheck:
     """Decide whether the rules see an emergency in `text`."""
     folded = _fold(text)
     guarded: str | None = None
-    hypothetical = _HYPOTHETICAL.search(folded) is not None
     resolved = _RESOLVED.search(folded) is not None and _AGAIN.search(folded) is None
-    for rule in _RULES:
+    cued = _ANY_CUE.search(folded) is not None
+    hypothetical = cued and _HYPOTHETICAL.search(folded) is not None
+    for rule in _RULES if cued else ():
         if not _live_cue(rule, folded):
             if rule.cues.search(folded):
                 guarded = guarded or rule.name

@@ -13,7 +13,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlmodel import Session, select
@@ -277,6 +277,24 @@ class TestStorage:
             work.staff.save(member=StaffMember(id=None, telegram_id=2, name="Dup", role=StaffRole.AGENT))
 
     # --- tickets ------------------------------------------------------------------------------------
+
+    def test_a_new_ticket_is_created_with_its_first_event(self, uow: SqlUnitOfWorkFactory) -> None:
+        resident = _resident(uow)
+        ticket = _ticket(resident, "R2611270007")
+        with uow() as work:
+            created = work.tickets.create(
+                ticket=ticket, kind=EventKind.CREATED, actor="resident:1", data={"type": "R", "类别": "水"}
+            )
+            work.commit()
+        assert created.id is not None and created == replace(ticket, id=created.id)
+        with uow() as work:
+            assert work.tickets.get(reference="R2611270007") == created
+            [event] = work.tickets.events(ticket_id=created.id)
+            assert event.id is not None and event.ticket_id == created.id
+            assert (event.kind, event.at, event.actor) == (EventKind.CREATED, T0, "resident:1")
+            assert event.data == {"type": "R", "类别": "水"}
+            with pytest.raises(ValueError):
+                work.tickets.create(ticket=created, kind=EventKind.CREATED, actor="x", data={})
 
     def test_ticket_round_trip_and_update(self, uow: SqlUnitOfWorkFactory) -> None:
         resident = _resident(uow)
@@ -570,16 +588,16 @@ class TestStorage:
                 work.conversations.save_many(conversations=[state, replace(state, chat_id=2)])
                 work.outbox.enqueue_many(messages=[_outgoing("a", 1), _outgoing("b", 2)], now=T0)
                 work.outbox.enqueue_many(messages=[_outgoing("c", 3)], now=T0)  # one row: nothing read back
-                work.commit()
-        # A statement failing in the database after writes sent together: none of them is kept, nor the
-        # ORM's change flushed before.
+            work.commit()
+        # A statement failing in the database among writes sent together: raised as SQLAlchemy's error
+        # when the block ends, and none of them is kept, nor the ORM's change flushed before.
         with pytest.raises(DBAPIError, match="no_such_table"), uow() as work:
             work.households.get_or_create(room="1-102")
             with work.sent_together():
                 work.conversations.save(conversation=replace(state, chat_id=3))
                 _connection(work).execute(text("SELECT * FROM no_such_table"))
                 work.outbox.enqueue_many(messages=[_outgoing("d", 4)], now=T0)
-                work.commit()
+            work.commit()
         with pytest.raises(RuntimeError, match="boom"), uow() as work, work.sent_together():
             work.conversations.save(conversation=replace(state, chat_id=4))
             raise RuntimeError("boom")
@@ -590,6 +608,43 @@ class TestStorage:
             assert sorted(stored.message.reply.text for stored in claimed) == ["a", "b", "c"]
         with Session(engine) as session:
             assert list(session.exec(select(HouseholdRow.room))) == ["1-101"]
+
+    def test_a_connection_goes_back_to_the_pool_out_of_pipeline_mode(
+        self, engine: Engine, uow: SqlUnitOfWorkFactory
+    ) -> None:
+        """The process's other threads (the outbox sender, the ticker) share the pool with the engine's: a
+        connection must never reach them still in pipeline mode."""
+        if engine.dialect.name != "postgresql":
+            pytest.skip("pipeline mode is PostgreSQL's")
+        states: list[object] = []
+
+        def checked_in(dbapi_connection: Any, _record: Any) -> None:
+            states.append(dbapi_connection.pgconn.pipeline_status)
+
+        event.listen(engine.pool, "checkin", checked_in)
+        state = Conversation(channel="telegram", chat_id=1, updated_at=T0)
+
+        def writer() -> None:
+            for n in range(40):
+                with uow() as work:
+                    with work.sent_together():
+                        work.conversations.save(conversation=replace(state, chat_id=n))
+                        work.outbox.enqueue_many(messages=[_outgoing("x", n)], now=T0)
+                    work.commit()
+
+        def reader() -> None:
+            for _ in range(60):
+                with uow() as work:
+                    work.conversations.load(channel="telegram", chat_id=1)
+                    work.commit()
+
+        threads = [threading.Thread(target=job) for job in (writer, reader, reader)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        event.remove(engine.pool, "checkin", checked_in)
+        assert states and set(states) == {psycopg.pq.PipelineStatus.OFF}
 
     def test_unit_of_work_is_only_usable_inside_with(self, uow: SqlUnitOfWorkFactory) -> None:
         work = uow()
