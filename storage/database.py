@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import InvalidatePoolError
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -93,12 +93,13 @@ def _ping_after_idle(engine: Engine) -> None:
     """Check a pooled connection before use only when it sat idle for `PG_IDLE_PING_SECONDS`.
 
     A connection may have died while it sat in the pool (the server restarted, a proxy dropped it); a dead
-    one is replaced at checkout (`DisconnectionError` makes the pool connect afresh) instead of failing the
-    update that drew it. SQLAlchemy's `pool_pre_ping` pings at every checkout: a round trip per batch of
-    updates, ~0.5 ms on this machine and a hand-over of the interpreter lock, while a busy worker takes its
-    connection back within milliseconds of returning it. If the server goes away under load, the batch
-    holding a dead connection fails, SQLAlchemy discards the pool (it recognises a disconnect), and the
-    updates are refused and redelivered as with any outage.
+    one is replaced at checkout, with the rest of the pool (`InvalidatePoolError` makes the pool connect
+    afresh), instead of failing the update that drew it. SQLAlchemy's `pool_pre_ping` pings at every
+    checkout: a round trip per batch of updates, ~0.5 ms on this machine and a hand-over of the interpreter
+    lock, while a busy worker takes its connection back within milliseconds of returning it. If the server
+    goes away under load, the batch holding a dead connection fails (SQLAlchemy discards that connection,
+    or the whole pool when a statement meets the disconnect), and the updates are refused and redelivered
+    as with any outage.
     """
 
     @event.listens_for(engine, "checkin")
@@ -113,7 +114,9 @@ def _ping_after_idle(engine: Engine) -> None:
         try:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as error:
-            raise DisconnectionError("pooled connection dead after being idle") from error
+            # The server restarted or the network dropped: the pool's other connections are as dead as this
+            # one, so all are replaced (as `pool_pre_ping` does), not each by the batch that draws it.
+            raise InvalidatePoolError("pooled connection dead after being idle") from error
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -75,6 +75,7 @@ class SqlUnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._session: Session | None = None
+        self._pipelined = False
 
     def __enter__(self) -> Self:
         if self._session is not None:
@@ -118,6 +119,8 @@ class SqlUnitOfWork:
         """Commit everything done so far; the unit of work stays usable for more work."""
         if self._session is None:
             raise RuntimeError("unit of work used outside its `with` block")
+        if self._pipelined:
+            raise RuntimeError("commit after the `sent_together` block, not inside it (see there)")
         self._session.commit()
         self._followups.forget_read_ahead()  # the next transaction may see other follow-ups and staff
         self._staff.forget_read_ahead()
@@ -139,18 +142,32 @@ class SqlUnitOfWork:
         self._session.flush()
         connection = self._session.connection()
         if connection.dialect.name != "postgresql":
-            yield
+            self._pipelined = True  # the same rules on SQLite, so a commit inside fails in every test
+            try:
+                yield
+            finally:
+                self._pipelined = False
             return
         driver = connection.connection.driver_connection
         assert isinstance(driver, psycopg.Connection)
+        self._pipelined = True
         try:
             with driver.pipeline():
                 yield
         except psycopg.Error as error:
             reported: Any = error  # the dialect's stubs know DB-API errors only in general
-            if connection.dialect.is_disconnect(reported, connection.connection, None):
+            lost = connection.dialect.is_disconnect(reported, connection.connection, None)
+            if lost:
                 connection.invalidate(error)
-            raise DBAPIError.instance(None, None, error, psycopg.Error, dialect=connection.dialect) from error
+            raise DBAPIError.instance(
+                None, None, error, psycopg.Error, connection_invalidated=lost, dialect=connection.dialect
+            ) from error
+        finally:
+            self._pipelined = False
+            if not connection.invalidated and driver.pgconn.pipeline_status != psycopg.pq.PipelineStatus.OFF:
+                # psycopg only logs a failure to leave pipeline mode while an error is on its way out: such
+                # a connection must not be used again, by this unit of work or from the pool.
+                connection.invalidate()
 
 
 class SqlUnitOfWorkFactory:

@@ -598,6 +598,9 @@ class TestStorage:
                 _connection(work).execute(text("SELECT * FROM no_such_table"))
                 work.outbox.enqueue_many(messages=[_outgoing("d", 4)], now=T0)
             work.commit()
+        refused = pytest.raises(RuntimeError, match="after the `sent_together` block")
+        with uow() as work, refused, work.sent_together():
+            work.commit()  # would hand the connection to the pool in pipeline mode
         with pytest.raises(RuntimeError, match="boom"), uow() as work, work.sent_together():
             work.conversations.save(conversation=replace(state, chat_id=4))
             raise RuntimeError("boom")
