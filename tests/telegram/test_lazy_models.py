@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 from bot.settings import repo_root
 
@@ -66,9 +67,10 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_a_worker_builds_aiogram_models_only_when_it_uses_them() -> None:
+def run_fresh(script: str) -> Any:
+    """What `script` prints last (JSON), run in a fresh interpreter as a worker process would be."""
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
+        [sys.executable, "-c", script],
         cwd=repo_root(),
         capture_output=True,
         text=True,
@@ -76,7 +78,11 @@ def test_a_worker_builds_aiogram_models_only_when_it_uses_them() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_worker_builds_aiogram_models_only_when_it_uses_them() -> None:
+    result = run_fresh(SCRIPT)
     assert result["built_at_import"] == []  # the import left every model to its first use
     assert result["built_now"] is True
     assert result["data"] == "ticket:accept|R1"
@@ -111,14 +117,5 @@ KEPT_SCRIPT = textwrap.dedent(
 def test_the_response_models_built_at_start_up_outlive_the_cyclic_collector() -> None:
     """aiogram parametrises `Response[...]` on every API call; pydantic only caches that weakly, so a model
     nobody holds is rebuilt (milliseconds) after each collection. `build_now` keeps what it built."""
-    done = subprocess.run(
-        [sys.executable, "-c", KEPT_SCRIPT],
-        cwd=repo_root(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_fresh(KEPT_SCRIPT)
     assert result == {"kept": True, "unkept": False}  # the unkept one shows pydantic would drop it
