@@ -245,10 +245,9 @@ class Engine:
                     for index, message in admitted
                 ]
                 turns = [turn for _, turn in done if turn is not None]
-                with uow.sent_together():
+                with uow.sent_together(then_commit=True):
                     uow.conversations.save_many(conversations=[turn.conversation for turn in turns])
                     uow.outbox.enqueue_many(messages=[m for turn in turns for m in turn.outbox], now=now)
-                uow.commit()
         except Exception:
             log.info("batch redone update by update", extra={"count": len(admitted)}, exc_info=True)
             for _, message in admitted:
@@ -306,10 +305,9 @@ class Engine:
                 log.info("duplicate update ignored", extra={"update_id": message.update_id})
                 return None
             turn = self._turn(uow, message, now)
-            with uow.sent_together():
+            with uow.sent_together(then_commit=True):
                 uow.conversations.save(conversation=turn.conversation)
                 uow.outbox.enqueue_many(messages=turn.outbox, now=now)
-            uow.commit()
         return turn.replies
 
     def _turn(

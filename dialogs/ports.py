@@ -510,10 +510,11 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None: ...
 
-    def sent_together(self) -> AbstractContextManager[None]:
+    def sent_together(self, *, then_commit: bool = False) -> AbstractContextManager[None]:
         """Statements made inside go to the database together and are answered as the block ends
-        (PostgreSQL: one round trip for all of them; an error among them is raised then). Only for
-        writes whose results nothing inside reads, and never a commit: commit after the block."""
+        (PostgreSQL: one round trip for all of them; an error among them is raised then). Never call
+        `commit` inside: commit after the block, or pass `then_commit` to send the commit with the block's
+        statements (the block leaving without an error has committed the unit of work)."""
         ...
 
 

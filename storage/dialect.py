@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select, true
+from sqlalchemy import JSON, ColumnElement, Select, bindparam, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -49,14 +49,16 @@ def rows_for_keys(statement: Select[Any], key: ColumnElement[Any], keys: str) ->
     """`statement` narrowed to the rows whose `key` is one of the list bound as `keys` (a batch's chats),
     per dialect, in a shape whose plan does not depend on the tables' statistics.
 
-    SQLite: `key IN (…)`. PostgreSQL: the list as an array, each value looked up on its own (`unnest` with
-    a lateral subquery; its `OFFSET 0` keeps the planner from merging it into one scan). A prepared
-    `IN (…)` gets a generic plan after five runs, and while a table has no statistics (new, or autovacuum
-    off) that plan can be "every row of the channel, filtered": in the load benchmark the residents read
-    went from 0.1 ms to several and grew with every new resident. A unique-key look-up per value is the
-    cheapest plan whatever the statistics say.
+    SQLite: `key IN (SELECT value FROM json_each(…))`, the list bound as one JSON text (so the SQL does
+    not change with the list's length, see `storage.prepared`). PostgreSQL: the list as an array, each
+    value looked up on its own (`unnest` with a lateral subquery; its `OFFSET 0` keeps the planner from
+    merging it into one scan). A prepared `IN (…)` gets a generic plan after five runs, and while a table
+    has no statistics (new, or autovacuum off) that plan can be "every row of the channel, filtered": in
+    the load benchmark the residents read went from 0.1 ms to several and grew with every new resident. A
+    unique-key look-up per value is the cheapest plan whatever the statistics say.
     """
-    listed = statement.where(key.in_(bindparam(keys, expanding=True)))
+    listed_json = func.json_each(bindparam(keys, type_=JSON())).table_valued("value")
+    listed = statement.where(key.in_(select(listed_json.c.value)))
     array = bindparam(keys, type_=postgresql.ARRAY(key.type))
     values = func.unnest(array).table_valued("key").render_derived("k")
     each = statement.where(key == values.c.key).offset(0).lateral("each")

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from dialogs.domain import Conversation
 from storage.codec import conversation_from_state, conversation_to_state
 from storage.dialect import per_dialect, rows_for_keys
+from storage.prepared import Prepared
 from storage.tables import ConversationRow, table_of
 
 __all__ = ["SqlConversationRepository"]
@@ -18,12 +19,14 @@ __all__ = ["SqlConversationRepository"]
 
 _TABLE = table_of(ConversationRow)
 # Prepared once: every incoming message loads and saves its chat's state (see `storage.dialect`).
-_LOAD = _TABLE.select().where(
-    _TABLE.c.channel == bindparam("channel"), _TABLE.c.chat_id == bindparam("chat_id")
+_LOAD = Prepared(
+    _TABLE.select().where(_TABLE.c.channel == bindparam("channel"), _TABLE.c.chat_id == bindparam("chat_id"))
 )
 # A batch's chats, read together (`storage.dialect.rows_for_keys`).
-_LOAD_MANY = rows_for_keys(
-    _TABLE.select().where(_TABLE.c.channel == bindparam("channel")), _TABLE.c.chat_id, "chat_ids"
+_LOAD_MANY = Prepared(
+    rows_for_keys(
+        _TABLE.select().where(_TABLE.c.channel == bindparam("channel")), _TABLE.c.chat_id, "chat_ids"
+    )
 )
 
 
@@ -46,7 +49,7 @@ def _build_save(insert: Any) -> Any:
     )
 
 
-_SAVE = per_dialect(_build_save)
+_SAVE = Prepared(per_dialect(_build_save))
 
 
 class SqlConversationRepository:
@@ -57,15 +60,14 @@ class SqlConversationRepository:
 
     def load(self, *, channel: str, chat_id: int) -> Conversation | None:
         params = {"channel": channel, "chat_id": chat_id}
-        row = self._session.connection().execute(_LOAD, params).one_or_none()
+        row = _LOAD.one_or_none(self._session.connection(), params)
         return None if row is None else _conversation(row)
 
     def load_many(self, *, channel: str, chat_ids: Sequence[int]) -> dict[int, Conversation]:
         if not chat_ids:
             return {}
         params = {"channel": channel, "chat_ids": list(chat_ids)}
-        connection = self._session.connection()
-        rows = connection.execute(_LOAD_MANY[connection.dialect.name], params)
+        rows = _LOAD_MANY.rows(self._session.connection(), params)
         return {row.chat_id: _conversation(row) for row in rows}
 
     def save(self, *, conversation: Conversation) -> None:
@@ -76,7 +78,6 @@ class SqlConversationRepository:
         """`save` for several chats (a batch of turns) in one executemany; one state per chat."""
         if not conversations:
             return
-        connection = self._session.connection()
         params = [
             {
                 "channel": conversation.channel,
@@ -86,4 +87,4 @@ class SqlConversationRepository:
             }
             for conversation in conversations
         ]
-        connection.execute(_SAVE[connection.dialect.name], params[0] if len(params) == 1 else params)
+        _SAVE.execute_many(self._session.connection(), params)

@@ -14,11 +14,12 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, or_, update
+from sqlalchemy import ColumnElement, bindparam, func, literal, literal_column, or_, update
 from sqlmodel import Session, col, select
 
 from dialogs.followup.records import FollowUp, FollowUpKind, FollowUpStatus
 from storage.dialect import dialect_name, rows_for_keys
+from storage.prepared import Prepared
 from storage.rows import stored
 from storage.tables import FollowUpRow, ResidentRow, TicketRow, table_of
 from storage.types import UTCDateTime
@@ -30,25 +31,30 @@ _HANDLED = ("resolved", "closed")
 
 
 _FOLLOWUPS = table_of(FollowUpRow)
+# Asked and not yet answered; written into the SQL (not bound) so that the statements are prepared once.
+_OPEN: list[ColumnElement[str]] = [
+    literal_column(f"'{status.value}'") for status in (FollowUpStatus.ASKED, FollowUpStatus.REMINDED)
+]
 # Prepared once: a resident's idle message is checked against the chat's open follow-up.
-_AWAITING = (
+_AWAITING = Prepared(
     _FOLLOWUPS.select()
     .where(
         _FOLLOWUPS.c.channel == bindparam("channel"),
         _FOLLOWUPS.c.chat_id == bindparam("chat_id"),
-        _FOLLOWUPS.c.status.in_([FollowUpStatus.ASKED.value, FollowUpStatus.REMINDED.value]),
+        _FOLLOWUPS.c.status.in_(_OPEN),
     )
     .order_by(_FOLLOWUPS.c.sent_at.desc(), _FOLLOWUPS.c.id.desc())
     .limit(1)
 )
 # Which of a batch's chats have an open follow-up at all (most have none).
-_AWAITING_CHATS = rows_for_keys(
-    select(_FOLLOWUPS.c.chat_id).where(
-        _FOLLOWUPS.c.channel == bindparam("channel"),
-        _FOLLOWUPS.c.status.in_([FollowUpStatus.ASKED.value, FollowUpStatus.REMINDED.value]),
-    ),
-    _FOLLOWUPS.c.chat_id,
-    "chat_ids",
+_AWAITING_CHATS = Prepared(
+    rows_for_keys(
+        select(_FOLLOWUPS.c.chat_id).where(
+            _FOLLOWUPS.c.channel == bindparam("channel"), _FOLLOWUPS.c.status.in_(_OPEN)
+        ),
+        _FOLLOWUPS.c.chat_id,
+        "chat_ids",
+    )
 )
 
 
@@ -136,8 +142,7 @@ class SqlFollowUpRepository:
             return
         chats = sorted(set(chat_ids))
         params = {"channel": channel, "chat_ids": chats}
-        connection = self._session.connection()
-        awaiting = set(connection.execute(_AWAITING_CHATS[connection.dialect.name], params).scalars())
+        awaiting = {row.chat_id for row in _AWAITING_CHATS.rows(self._session.connection(), params)}
         self._quiet.update((channel, chat_id) for chat_id in chats if chat_id not in awaiting)
 
     def awaiting_answer(self, *, channel: str, chat_id: int) -> FollowUp | None:
@@ -145,7 +150,7 @@ class SqlFollowUpRepository:
         if (channel, chat_id) in self._quiet:
             return None
         params = {"channel": channel, "chat_id": chat_id}
-        row = self._session.connection().execute(_AWAITING, params).first()
+        row = _AWAITING.one_or_none(self._session.connection(), params)
         return _followup(row._asdict()) if row is not None else None
 
     def claim_due(self, *, now: datetime, limit: int) -> Sequence[FollowUp]:

@@ -15,23 +15,39 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, literal_column, or_, text, update
+from sqlalchemy import and_, bindparam, insert, literal_column, or_, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from dialogs.messages import Outgoing
 from storage.codec import outgoing_from_payload, outgoing_to_payload
 from storage.dialect import dialect_name
+from storage.prepared import Prepared
 from storage.tables import OUTBOX_OPEN, OUTBOX_OPEN_STATUSES, OutboxRow, OutboxStatus, table_of
 
 log = logging.getLogger(__name__)
 
 __all__ = ["SqlOutboxRepository", "StoredMessage"]
 
-# A batch's rows (an executemany), nothing read back: `inline` also for a single row, which SQLAlchemy
-# would otherwise send with `RETURNING id` (it may be sent in a pipeline: `UnitOfWork.sent_together`).
-_ROWS = insert(table_of(OutboxRow)).inline()
-_INSERT = insert(table_of(OutboxRow)).returning(table_of(OutboxRow).c.id)
+_FIELDS = (
+    "channel",
+    "chat_id",
+    "audience",
+    "payload",
+    "status",
+    "attempts",
+    "available_at",
+    "created_at",
+    "once_key",
+)
+# A batch's rows (an executemany), nothing read back (it may be sent in a pipeline:
+# `UnitOfWork.sent_together`); one message with its id read back.
+_ROWS = Prepared(insert(table_of(OutboxRow)).values({name: bindparam(name) for name in _FIELDS}))
+_INSERT = Prepared(
+    insert(table_of(OutboxRow))
+    .values({name: bindparam(name) for name in _FIELDS})
+    .returning(table_of(OutboxRow).c.id)
+)
 
 
 def _values(message: Outgoing, now: datetime) -> dict[str, Any]:
@@ -70,13 +86,13 @@ class SqlOutboxRepository:
         One prepared Core `INSERT … RETURNING` with parameters rather than an ORM object and a flush: a
         backlog of follow-ups writes thousands of rows per transaction, and nothing reads them as objects.
         """
-        return int(self._session.connection().execute(_INSERT, _values(message, now)).scalar_one())
+        return int(_INSERT.scalar(self._session.connection(), _values(message, now)))
 
     def enqueue_many(self, *, messages: Sequence[Outgoing], now: datetime) -> None:
         """Store several messages, due at once, in their order, with one prepared `INSERT` executed for
         all of them."""
         if messages:
-            self._session.connection().execute(_ROWS, [_values(m, now) for m in messages])
+            _ROWS.execute_many(self._session.connection(), [_values(m, now) for m in messages])
 
     def claim(
         self, *, channel: str, now: datetime, limit: int, lease_seconds: int = 60

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from dialogs.domain import Household, Resident, StaffMember, StaffRole
 from storage.dialect import per_dialect, rows_for_keys, upsert_insert
+from storage.prepared import Prepared
 from storage.rows import stored
 from storage.tables import HouseholdRow, ResidentRow, StaffRow, table_of
 
@@ -71,8 +72,10 @@ def _resident_fields(resident: Resident) -> dict[str, object]:
 
 _RESIDENTS = table_of(ResidentRow)
 # Prepared once: every incoming message looks its sender up (see `storage.dialect.per_dialect`).
-_FIND_RESIDENT = _RESIDENTS.select().where(
-    _RESIDENTS.c.channel == bindparam("channel"), _RESIDENTS.c.external_id == bindparam("external_id")
+_FIND_RESIDENT = Prepared(
+    _RESIDENTS.select().where(
+        _RESIDENTS.c.channel == bindparam("channel"), _RESIDENTS.c.external_id == bindparam("external_id")
+    )
 )
 # A first contact registers its sender (`find_or_create`), read back from the insert itself.
 _CREATE_RESIDENT = per_dialect(
@@ -85,13 +88,15 @@ _CREATE_RESIDENT = per_dialect(
 )
 _STAFF = table_of(StaffRow)
 # The staff list is read whenever a new ticket is dispatched (who is on shift, with which skills).
-_ACTIVE_STAFF = _STAFF.select().where(_STAFF.c.active.is_(True)).order_by(_STAFF.c.id)
-_ALL_STAFF = _STAFF.select().order_by(_STAFF.c.id)
+_ACTIVE_STAFF = Prepared(_STAFF.select().where(_STAFF.c.active.is_(True)).order_by(_STAFF.c.id))
+_ALL_STAFF = Prepared(_STAFF.select().order_by(_STAFF.c.id))
 # A batch's senders, read together (`storage.dialect.rows_for_keys`).
-_FIND_RESIDENTS = rows_for_keys(
-    _RESIDENTS.select().where(_RESIDENTS.c.channel == bindparam("channel")),
-    _RESIDENTS.c.external_id,
-    "external_ids",
+_FIND_RESIDENTS = Prepared(
+    rows_for_keys(
+        _RESIDENTS.select().where(_RESIDENTS.c.channel == bindparam("channel")),
+        _RESIDENTS.c.external_id,
+        "external_ids",
+    )
 )
 
 
@@ -138,15 +143,14 @@ class SqlResidentRepository:
 
     def find(self, *, channel: str, external_id: int) -> Resident | None:
         params = {"channel": channel, "external_id": external_id}
-        row = self._session.connection().execute(_FIND_RESIDENT, params).one_or_none()
+        row = _FIND_RESIDENT.one_or_none(self._session.connection(), params)
         return None if row is None else _resident(row)
 
     def find_many(self, *, channel: str, external_ids: Sequence[int]) -> dict[int, Resident]:
         if not external_ids:
             return {}
         params = {"channel": channel, "external_ids": list(external_ids)}
-        connection = self._session.connection()
-        rows = connection.execute(_FIND_RESIDENTS[connection.dialect.name], params)
+        rows = _FIND_RESIDENTS.rows(self._session.connection(), params)
         return {row.external_id: _resident(row) for row in rows}
 
     def find_or_create(self, *, resident: Resident) -> Resident:
@@ -228,7 +232,7 @@ class SqlStaffRepository:
     def list(self, *, active_only: bool = True) -> Sequence[StaffMember]:
         if active_only not in self._lists:
             statement = _ACTIVE_STAFF if active_only else _ALL_STAFF
-            rows = self._session.connection().execute(statement)
+            rows = statement.rows(self._session.connection(), {})
             self._lists[active_only] = tuple(_staff(row) for row in rows)
         return list(self._lists[active_only])
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from dialogs.domain import EventKind, Priority, Ticket, TicketEvent, TicketStatus, TicketType
 from dialogs.ports import ConcurrentUpdateError
 from storage.dialect import per_dialect
+from storage.prepared import Prepared
 from storage.tables import TicketEventRow, TicketRow, TicketSequenceRow, table_of
 
 __all__ = ["SqlTicketRepository"]
@@ -90,11 +91,19 @@ _EVENTS = table_of(TicketEventRow)
 _SEQUENCES = table_of(TicketSequenceRow)
 # Prepared once (see `storage.dialect.per_dialect`): every new ticket takes a number, is inserted (read back
 # from the insert itself) and gets its first event; Core statements, not ORM objects and a flush.
-_INSERT_TICKET = insert(_TICKETS).returning(*_TICKETS.c)
-_INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
+_INSERT_EVENT = Prepared(
+    insert(_EVENTS)
+    .values({name: bindparam(name) for name in ("ticket_id", "kind", "at", "actor", "data")})
+    .returning(_EVENTS.c.id)
+)
 # The columns a new ticket is written with (`_ticket_fields`): all but the database's own.
 _TICKET_FIELDS = tuple(c.name for c in _TICKETS.c if c.name not in {"id", "version", "anonymised_at"})
 _EVENT_FIELDS = ("kind", "at", "actor", "data")
+_INSERT_TICKET = Prepared(
+    insert(_TICKETS)
+    .values({name: bindparam(name, type_=_TICKETS.c[name].type) for name in _TICKET_FIELDS})
+    .returning(*_TICKETS.c)
+)
 
 
 def _build_create() -> Any:
@@ -113,9 +122,9 @@ def _build_create() -> Any:
     return select(*new.c).add_cte(first.cte("first_event"))
 
 
-_CREATE_WITH_EVENT = _build_create()
+_CREATE_WITH_EVENT = Prepared(_build_create())
 # What "my requests" shows, newest first: read on every /mytickets.
-_OF_RESIDENT = (
+_OF_RESIDENT = Prepared(
     _TICKETS.select()
     .where(_TICKETS.c.resident_id == bindparam("resident_id"))
     .order_by(_TICKETS.c.created_at.desc(), _TICKETS.c.id.desc())
@@ -130,7 +139,7 @@ def _build_next(upsert: Any) -> Any:
     ).returning(_SEQUENCES.c.last)
 
 
-_NEXT_SEQUENCE = per_dialect(_build_next)
+_NEXT_SEQUENCE = Prepared(per_dialect(_build_next))
 
 
 class SqlTicketRepository:
@@ -144,15 +153,14 @@ class SqlTicketRepository:
 
         The row lock taken by the upsert is held until the unit of work ends; keep that unit short.
         """
-        connection = self._session.connection()
         params = {"type": ticket_type.value, "day": day}
-        return int(connection.execute(_NEXT_SEQUENCE[connection.dialect.name], params).scalar_one())
+        return int(_NEXT_SEQUENCE.scalar(self._session.connection(), params))
 
     def save(self, *, ticket: Ticket) -> Ticket:
         """Insert (id None) or update by id; the caller appends the matching event."""
         fields = _ticket_fields(ticket)
         if ticket.id is None:
-            return _ticket(self._session.connection().execute(_INSERT_TICKET, fields).one())
+            return _ticket(_INSERT_TICKET.one(self._session.connection(), fields))
         # Only the version that was read may be replaced: the ORM-enabled UPDATE also refreshes a copy of
         # the row this session already holds, so later reads in the same unit of work see the change.
         statement = (
@@ -221,7 +229,7 @@ class SqlTicketRepository:
     def list_for_resident(self, *, resident_id: int, limit: int = 20) -> Sequence[Ticket]:
         """The resident's tickets, newest first (what "my requests" shows)."""
         params = {"resident_id": resident_id, "limit": limit}
-        return [_ticket(row) for row in self._session.connection().execute(_OF_RESIDENT, params)]
+        return [_ticket(row) for row in _OF_RESIDENT.rows(self._session.connection(), params)]
 
     def create(self, *, ticket: Ticket, kind: EventKind, actor: str, data: dict[str, Any]) -> Ticket:
         """Insert a new ticket with its first event (at the ticket's creation time); the stored ticket.
@@ -242,7 +250,7 @@ class SqlTicketRepository:
             return created
         event_fields = {"kind": kind.value, "at": ticket.created_at, "actor": actor, "data": dict(data)}
         params = _ticket_fields(ticket) | {f"event_{name}": value for name, value in event_fields.items()}
-        return _ticket(connection.execute(_CREATE_WITH_EVENT, params).one())
+        return _ticket(_CREATE_WITH_EVENT.one(connection, params))
 
     def append_event(self, *, event: TicketEvent) -> TicketEvent:
         """Append a new event; events are facts, so an event that already has an id is refused."""
@@ -255,7 +263,7 @@ class SqlTicketRepository:
             "actor": event.actor,
             "data": dict(event.data),
         }
-        event_id = self._session.connection().execute(_INSERT_EVENT, values).scalar_one()
+        event_id = _INSERT_EVENT.scalar(self._session.connection(), values)
         return replace(event, id=int(event_id), data=dict(event.data))
 
     def events_of(self, *, ticket_ids: Sequence[int]) -> dict[int, list[TicketEvent]]:

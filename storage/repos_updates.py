@@ -18,27 +18,40 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, text
+from sqlalchemy import JSON, BigInteger, bindparam, delete, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.types import TypeEngine
 from sqlmodel import Session, col
 
-from storage.dialect import per_dialect
-from storage.tables import ProcessedUpdateRow, table_of
+from storage.prepared import Prepared
+from storage.tables import ProcessedUpdateRow
+from storage.types import UTCDateTime
 
 __all__ = ["SqlChatLocks", "SqlProcessedUpdateRepository", "chat_lock_key"]
 
 
-_UPDATES = table_of(ProcessedUpdateRow)
 # Prepared once (see `storage.dialect.per_dialect`): both run for every incoming update. The lock takes
 # its chats in the order of the array (ascending keys, see `lock_many`).
-_LOCK = text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS BIGINT[])) AS key")
-_CLAIM = per_dialect(
-    lambda insert: (
-        insert(_UPDATES)
-        .values(channel=bindparam("channel"), update_id=bindparam("update_id"), processed_at=bindparam("now"))
-        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
-        .returning(_UPDATES.c.update_id)
-    )
+_LOCK = Prepared(text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS BIGINT[])) AS key"))
+# A batch's update ids in one statement whatever their number: an array on PostgreSQL, JSON on SQLite
+# (whose `WHERE true` tells its parser that `ON CONFLICT` belongs to the insert, not to a join).
+_CLAIM_SQL = {
+    "postgresql": "SELECT :channel, id, :now FROM unnest(CAST(:ids AS BIGINT[])) AS id",
+    "sqlite": "SELECT :channel, value, :now FROM json_each(:ids) WHERE true",
+}
+_IDS_TYPES: tuple[TypeEngine[Any], ...] = (postgresql.ARRAY(BigInteger()), JSON())
+_CLAIM = Prepared(
+    {
+        name: text(
+            "INSERT INTO processed_updates (channel, update_id, processed_at) "
+            f"{select} ON CONFLICT (channel, update_id) DO NOTHING RETURNING update_id"
+        )
+        .bindparams(bindparam("now", type_=UTCDateTime()), bindparam("ids", type_=ids_type))
+        .columns(update_id=BigInteger())
+        for (name, select), ids_type in zip(_CLAIM_SQL.items(), _IDS_TYPES, strict=True)
+    }
 )
 
 
@@ -65,7 +78,7 @@ class SqlChatLocks:
         if connection.dialect.name == "postgresql":
             keys = sorted({chat_lock_key(channel, chat_id) for channel, chat_id in chats})
             if keys:
-                connection.execute(_LOCK, {"keys": keys})
+                _LOCK.execute(connection, {"keys": keys})
 
 
 class SqlProcessedUpdateRepository:
@@ -84,10 +97,8 @@ class SqlProcessedUpdateRepository:
         before)."""
         if not update_ids:
             return set()
-        connection = self._session.connection()
-        params = [{"channel": channel, "update_id": update_id, "now": now} for update_id in update_ids]
-        rows = connection.execute(_CLAIM[connection.dialect.name], params[0] if len(params) == 1 else params)
-        return {row.update_id for row in rows}
+        params = {"channel": channel, "ids": list(update_ids), "now": now}
+        return {row.update_id for row in _CLAIM.rows(self._session.connection(), params)}
 
     def prune(self, *, before: datetime) -> int:
         """Delete records older than `before`; returns how many."""

@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import psycopg
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from dialogs.ports import (
@@ -31,6 +30,7 @@ from dialogs.ports import (
     SurveyRepository,
     TicketRepository,
 )
+from storage.prepared import driver_errors_translated
 from storage.repositories import (
     SqlChatLocks,
     SqlConversationRepository,
@@ -126,17 +126,22 @@ class SqlUnitOfWork:
         self._staff.forget_read_ahead()
 
     @contextmanager
-    def sent_together(self) -> Iterator[None]:
+    def sent_together(self, *, then_commit: bool = False) -> Iterator[None]:
         """On PostgreSQL, psycopg's pipeline mode: the statements made inside are sent without waiting for
-        each answer, and the answers (an error among them) come in one round trip as the block ends. A
-        batch's closing writes (every chat state, every reply) so cost one round trip instead of two, and
-        its commit, made after the block, one more. SQLite has no round trips to save.
+        each answer, and the answers (an error among them) come in one round trip as the block ends, or
+        when something inside reads a result. A batch's closing writes (every chat state, every reply) so
+        cost one round trip instead of two; with `then_commit` the commit rides with them (the block
+        leaving without an error commits the unit of work). SQLite has no round trips to save.
 
-        The commit must come after the block, not inside it: committing gives the connection back to the
-        pool, where another thread (the outbox sender's, the ticker's) could take it while it is still in
-        pipeline mode. The ORM's pending changes are flushed first, outside: a flush reads back row counts,
-        which a pipeline has not got yet. An error reported when the block ends is raised as SQLAlchemy's
-        exception for it (a lost connection invalidated), like one from any statement."""
+        `commit()` cannot be called inside the block: committing gives the connection back to the pool,
+        where another thread (the outbox sender's, the ticker's) could take it while it is still in
+        pipeline mode. With `then_commit` the driver's COMMIT is queued in the pipeline, and the unit of
+        work's own commit, after the block, finds nothing left to send and only then lets the connection
+        go. If a statement of the block failed, the server skips the COMMIT queued after it (or turns it
+        into a rollback), so nothing of the transaction is kept. The ORM's pending changes are flushed
+        first, outside: a flush reads back row counts, which a pipeline has not got yet. An error reported
+        when the block ends is raised as SQLAlchemy's exception for it (a lost connection invalidated),
+        like one from any statement."""
         if self._session is None:
             raise RuntimeError("unit of work used outside its `with` block")
         self._session.flush()
@@ -147,27 +152,25 @@ class SqlUnitOfWork:
                 yield
             finally:
                 self._pipelined = False
+            if then_commit:
+                self.commit()
             return
         driver = connection.connection.driver_connection
         assert isinstance(driver, psycopg.Connection)
         self._pipelined = True
         try:
-            with driver.pipeline():
+            with driver_errors_translated(connection), driver.pipeline():
                 yield
-        except psycopg.Error as error:
-            reported: Any = error  # the dialect's stubs know DB-API errors only in general
-            lost = connection.dialect.is_disconnect(reported, connection.connection, None)
-            if lost:
-                connection.invalidate(error)
-            raise DBAPIError.instance(
-                None, None, error, psycopg.Error, connection_invalidated=lost, dialect=connection.dialect
-            ) from error
+                if then_commit:
+                    driver.execute("COMMIT", prepare=False)  # queued: no Sync of its own, unlike `commit()`
         finally:
             self._pipelined = False
             if not connection.invalidated and driver.pgconn.pipeline_status != psycopg.pq.PipelineStatus.OFF:
                 # psycopg only logs a failure to leave pipeline mode while an error is on its way out: such
                 # a connection must not be used again, by this unit of work or from the pool.
                 connection.invalidate()
+        if then_commit:
+            self.commit()
 
 
 class SqlUnitOfWorkFactory:

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from dialogs.domain import Conversation, Resident
 from storage.database import make_engine, upgrade
+from storage.prepared import Prepared
 from storage.repos_conversations import _LOAD_MANY
 from storage.repos_followups import _AWAITING_CHATS
 from storage.repos_people import _FIND_RESIDENTS
@@ -81,11 +82,13 @@ def populated(postgres_url: str) -> Callable[[], Connection]:
     ],
 )
 def test_each_chat_of_a_batch_is_an_index_look_up(
-    populated: Callable[[], Connection], statements: dict[str, Select[Any]], table: str, keys: str
+    populated: Callable[[], Connection], statements: Prepared, table: str, keys: str
 ) -> None:
+    statement = statements.statement("postgresql")
+    assert isinstance(statement, Select)
     with populated() as connection:
         params = {"channel": "telegram", keys: list(PEOPLE[:16])}
-        plan = generic_plan(connection, statements["postgresql"], params)
+        plan = generic_plan(connection, statement, params)
     assert "Nested Loop" in plan, plan
     assert "Scan using" in plan and "= k.key)" in plan, plan  # the key is in the index condition
     assert f"Seq Scan on {table}" not in plan and "Bitmap" not in plan, plan

@@ -612,6 +612,41 @@ class TestStorage:
         with Session(engine) as session:
             assert list(session.exec(select(HouseholdRow.room))) == ["1-101"]
 
+    def test_the_commit_can_go_with_the_writes_sent_together(
+        self, engine: Engine, uow: SqlUnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """`then_commit`: on PostgreSQL the COMMIT is sent in the pipeline with the writes (the transaction
+        is over before the unit of work's own commit runs, which then sends nothing); committed when the
+        block ends, nothing kept when a statement of it failed, the unit of work usable afterwards."""
+        seen: list[object] = []
+        commit = SqlUnitOfWork.commit
+
+        def spied(self: SqlUnitOfWork) -> None:
+            driver: Any = _connection(self).connection.driver_connection
+            seen.append(getattr(driver, "info", None) and driver.info.transaction_status)
+            commit(self)
+
+        monkeypatch.setattr(SqlUnitOfWork, "commit", spied)
+        state = Conversation(channel="telegram", chat_id=1, updated_at=T0)
+        with uow() as work:
+            work.conversations.load(channel="telegram", chat_id=0)  # the transaction begun
+            with work.sent_together(then_commit=True):
+                work.conversations.save(conversation=replace(state, chat_id=10))
+                work.outbox.enqueue_many(messages=[_outgoing("x", 1)], now=T0)
+            assert len(seen) == 1  # committed by the block
+            if engine.dialect.name == "postgresql":
+                assert seen == [psycopg.pq.TransactionStatus.IDLE]  # before the unit of work's commit
+            assert work.conversations.load(channel="telegram", chat_id=10)  # usable: a new transaction
+            with work.sent_together(then_commit=True):
+                work.conversations.save(conversation=replace(state, chat_id=11))
+        failing = pytest.raises(DBAPIError, match="no_such_table")
+        with failing, uow() as work, work.sent_together(then_commit=True):
+            work.conversations.save(conversation=replace(state, chat_id=12))
+            _connection(work).execute(text("SELECT * FROM no_such_table"))
+        with uow() as work:
+            assert sorted(work.conversations.load_many(channel="telegram", chat_ids=[10, 11, 12])) == [10, 11]
+            assert len(work.outbox.claim(channel="telegram", now=T0, limit=10)) == 1
+
     def test_a_connection_goes_back_to_the_pool_out_of_pipeline_mode(
         self, engine: Engine, uow: SqlUnitOfWorkFactory
     ) -> None:
@@ -630,10 +665,11 @@ class TestStorage:
         def writer() -> None:
             for n in range(40):
                 with uow() as work:
-                    with work.sent_together():
+                    with work.sent_together(then_commit=n % 2 == 0):
                         work.conversations.save(conversation=replace(state, chat_id=n))
                         work.outbox.enqueue_many(messages=[_outgoing("x", n)], now=T0)
-                    work.commit()
+                    if n % 2:
+                        work.commit()
 
         def reader() -> None:
             for _ in range(60):
