@@ -75,11 +75,20 @@ class StaffRole(StrEnum):
 REFERENCE_PATTERN = re.compile(r"^[A-Z]\d{10}$")
 
 
+REFERENCE_DIGITS = 4
+"""The daily sequence's digits at the end of a reference (storage numbers new tickets to this format)."""
+
+
+def reference_prefix(ticket_type: TicketType, local_day: date) -> str:
+    """What a reference starts with: type letter and site-local YYMMDD (`R261127`)."""
+    return f"{ticket_type.value}{local_day:%y%m%d}"
+
+
 def make_reference(ticket_type: TicketType, local_day: date, sequence: int) -> str:
     """Build a reference such as `R2611270001`: type letter, site-local YYMMDD, 4-digit daily sequence."""
-    if not 1 <= sequence <= 9999:
+    if not 1 <= sequence < 10**REFERENCE_DIGITS:
         raise ValueError(f"daily sequence out of range: {sequence}")
-    return f"{ticket_type.value}{local_day:%y%m%d}{sequence:04d}"
+    return f"{reference_prefix(ticket_type, local_day)}{sequence:0{REFERENCE_DIGITS}d}"
 
 
 @dataclass(frozen=True)

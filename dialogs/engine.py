@@ -93,6 +93,15 @@ class _Known:
     conversation: Conversation | None
 
 
+@dataclass(frozen=True)
+class _Reads:
+    """A batch's reads for one channel, sent and not read yet (`Engine._send_reads`)."""
+
+    messages: list[IncomingMessage]
+    residents: Callable[[], dict[int, Resident]]
+    states: Callable[[], dict[int, Conversation]]
+
+
 def _chat(message: IncomingMessage) -> tuple[str, int]:
     return message.channel.value, message.chat_id
 
@@ -235,11 +244,16 @@ class Engine:
         try:
             now = self._clock.now()
             with self._uow_factory() as uow:
+                batch = [m for _, m in admitted]
                 # Every chat of the batch locked first, in one order: two workers' batches sharing chats
-                # then wait for each other instead of each holding what the other needs.
-                uow.chat_locks.lock_many(chats=[_chat(m) for _, m in admitted])
-                fresh = self._claim_all(uow, [m for _, m in admitted], now)
-                known = self._read_ahead(uow, [m for _, m in admitted if fresh(m)], now)
+                # then wait for each other instead of each holding what the other needs. The lock, the
+                # reads ahead and the claim go out together and are answered in one round trip (the
+                # server runs them in that order: the reads see what the lock waited for).
+                with uow.sent_together():
+                    uow.chat_locks.lock_many(chats=[_chat(m) for m in batch])
+                    reads = self._send_reads(uow, batch)
+                    fresh = self._claim_all(uow, batch, now)
+                known = self._read_ahead(uow, reads, now)
                 done = [
                     (index, self._turn(uow, message, now, known[_chat(message)]) if fresh(message) else None)
                     for index, message in admitted
@@ -273,27 +287,39 @@ class Engine:
             claimed[channel] = uow.processed_updates.claim_many(channel=channel, update_ids=ids, now=now)
         return lambda m: m.update_id is None or m.update_id in claimed[m.channel.value]
 
-    def _read_ahead(
-        self, uow: UnitOfWork, messages: Sequence[IncomingMessage], now: datetime
-    ) -> dict[tuple[str, int], _Known]:
-        """Every turn's resident and chat state in two reads for the batch, by chat. No turn of a private
-        chat writes another person's record or chat state, so what is read here stays current. People
-        writing for the first time are registered together, in one more statement.
-
-        Which of the chats whose typing may answer a callback question have none open is read ahead too
-        (a third read; most have none). A turn may change another chat's follow-up (staff record a phone
-        result), so the repository keeps that itself and forgets it at its first change.
-        """
-        known: dict[tuple[str, int], _Known] = {}
+    @staticmethod
+    def _send_reads(uow: UnitOfWork, messages: Sequence[IncomingMessage]) -> list[_Reads]:
+        """Send the batch's reads ahead, per channel: its senders, its chat states, and which of the chats
+        whose typing may answer a callback question have none open (most have none). Their answers are
+        read by `_read_ahead`."""
+        sent: list[_Reads] = []
         for channel in {m.channel.value for m in messages}:
             mine = [m for m in messages if m.channel.value == channel]
-            residents = uow.residents.find_many(channel=channel, external_ids=[m.user_id for m in mine])
-            newcomers = {m.user_id: self._newcomer(m, now) for m in mine if m.user_id not in residents}
-            residents |= uow.residents.find_or_create_many(residents=list(newcomers.values()))
-            states = uow.conversations.load_many(channel=channel, chat_ids=[m.chat_id for m in mine])
+            residents = uow.residents.find_many_later(channel=channel, external_ids=[m.user_id for m in mine])
+            states = uow.conversations.load_many_later(channel=channel, chat_ids=[m.chat_id for m in mine])
             typing = [m.chat_id for m in mine if m.text and not m.text.startswith("/") and m.action is None]
             uow.followups.prefetch_awaiting(channel=channel, chat_ids=typing)
-            for m in mine:
+            sent.append(_Reads(messages=mine, residents=residents, states=states))
+        return sent
+
+    def _read_ahead(
+        self, uow: UnitOfWork, reads: Sequence[_Reads], now: datetime
+    ) -> dict[tuple[str, int], _Known]:
+        """Every turn's resident and chat state, by chat, from the reads sent ahead. No turn of a private
+        chat writes another person's record or chat state, so what was read stays current. People writing
+        for the first time are registered together, in one more statement. (A turn may change another
+        chat's follow-up, staff recording a phone result, so the follow-up repository keeps what it read
+        itself and forgets it at its first change.)
+        """
+        known: dict[tuple[str, int], _Known] = {}
+        for sent in reads:
+            residents = sent.residents()
+            states = sent.states()
+            newcomers = {
+                m.user_id: self._newcomer(m, now) for m in sent.messages if m.user_id not in residents
+            }
+            residents |= uow.residents.find_or_create_many(residents=list(newcomers.values()))
+            for m in sent.messages:
                 known[_chat(m)] = _Known(resident=residents[m.user_id], conversation=states.get(m.chat_id))
         return known
 

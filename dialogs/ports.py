@@ -7,7 +7,7 @@ conversation state and the outgoing messages of one incoming message are stored 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from types import TracebackType
@@ -79,6 +79,13 @@ class ResidentRepository(Protocol):
         left out."""
         ...
 
+    def find_many_later(
+        self, *, channel: str, external_ids: Sequence[int]
+    ) -> Callable[[], dict[int, Resident]]:
+        """`find_many` sent now, its result read when the returned function is called: inside
+        `UnitOfWork.sent_together` the read shares a round trip with the block's other statements."""
+        ...
+
     def find_or_create(self, *, resident: Resident) -> Resident:
         """The stored resident with `resident`'s channel identity, inserting it when new (race-safe)."""
         ...
@@ -115,8 +122,12 @@ class TicketRepository(Protocol):
 
     def save(self, *, ticket: Ticket) -> Ticket: ...
 
-    def create(self, *, ticket: Ticket, kind: EventKind, actor: str, data: dict[str, Any]) -> Ticket:
-        """Store a new ticket (id None) with its first event, at its creation time, in one write."""
+    def create(
+        self, *, ticket: Ticket, day: date, kind: EventKind, actor: str, data: dict[str, Any]
+    ) -> Ticket:
+        """Number a new ticket (id None, reference empty) with the next of its type's sequence on the
+        site-local `day` (`make_reference`), and store it with its first event, at its creation time, in
+        one write."""
         ...
 
     def get(self, *, reference: str) -> Ticket | None: ...
@@ -156,6 +167,13 @@ class ConversationRepository(Protocol):
     def load_many(self, *, channel: str, chat_ids: Sequence[int]) -> dict[int, Conversation]:
         """`load` for several chats in one read (a batch of turns), by chat id; chats without a state are
         left out."""
+        ...
+
+    def load_many_later(
+        self, *, channel: str, chat_ids: Sequence[int]
+    ) -> Callable[[], dict[int, Conversation]]:
+        """`load_many` sent now, read when the returned function is called (see
+        `ResidentRepository.find_many_later`)."""
         ...
 
     def save(self, *, conversation: Conversation) -> None: ...
@@ -419,7 +437,8 @@ class FollowUpRepository(Protocol):
     def prefetch_awaiting(self, *, channel: str, chat_ids: Sequence[int]) -> None:
         """Find out in one query which of these chats have no open follow-up (a batch of turns), so that
         `awaiting_answer` need not ask for them; good until the repository next changes a follow-up or the
-        transaction commits."""
+        transaction commits. The answer is read when first needed (inside `UnitOfWork.sent_together` the
+        query goes out with the block's other statements)."""
         ...
 
     def claim_due(self, *, now: datetime, limit: int) -> Sequence[FollowUp]:

@@ -15,7 +15,6 @@ from dialogs.domain import (
     Ticket,
     TicketStatus,
     TicketType,
-    make_reference,
 )
 from dialogs.events import resident_actor
 from dialogs.staffdesk import StaffDesk
@@ -43,12 +42,11 @@ def open_ticket(
         raise ValueError("the resident must be saved before a ticket is opened")
     day = turn.local_now.date()
     desk = StaffDesk()
-    sequence = turn.uow.tickets.next_sequence(ticket_type=ticket_type, day=day)
     new = desk.route(
         turn,
         Ticket(
             id=None,
-            reference=make_reference(ticket_type, day, sequence),
+            reference="",  # numbered as it is stored
             type=ticket_type,
             status=TicketStatus.OPEN,
             resident_id=resident.id,
@@ -72,7 +70,7 @@ def open_ticket(
     if category:
         data["category"] = category
     ticket = turn.uow.tickets.create(
-        ticket=new, kind=EventKind.CREATED, actor=resident_actor(turn), data=data
+        ticket=new, day=day, kind=EventKind.CREATED, actor=resident_actor(turn), data=data
     )
     if ticket.id is None:
         raise RuntimeError("the ticket repository returned a ticket without an id")

@@ -30,7 +30,7 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
-__all__ = ["Prepared", "driver_errors_translated"]
+__all__ = ["Pending", "Prepared", "driver_errors_translated"]
 
 _DRIVER_ERRORS = (psycopg.Error, sqlite3.Error)
 _Processor = Callable[[Any], Any] | None
@@ -197,8 +197,15 @@ class Prepared:
     def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
         """Every result row."""
         plan = self._plan(connection.dialect)
-        cursor = self._run(connection, plan, values)
-        return plan.make_rows(cursor.fetchall())
+        return _fetched(connection, plan, self._run(connection, plan, values, _cursor(connection)))
+
+    def send(self, connection: Connection, values: Mapping[str, Any]) -> Pending:
+        """Run it now, read its rows later: inside `UnitOfWork.sent_together` the statement goes out with
+        the others and its answer comes with theirs, in one round trip, when the first of them is read."""
+        plan = self._plan(connection.dialect)
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        return Pending(connection, plan, self._run(connection, plan, values, driver.cursor()))
 
     def one(self, connection: Connection, values: Mapping[str, Any]) -> Any:
         """The one result row (SQLAlchemy's `NoResultFound` / `MultipleResultsFound` otherwise)."""
@@ -220,7 +227,7 @@ class Prepared:
 
     def execute(self, connection: Connection, values: Mapping[str, Any]) -> None:
         """Run it for its effect; nothing is read back."""
-        self._run(connection, self._plan(connection.dialect), values)
+        self._run(connection, self._plan(connection.dialect), values, _cursor(connection))
 
     def execute_many(self, connection: Connection, values: Sequence[Mapping[str, Any]]) -> None:
         """Run it once per set of values (psycopg sends them all before reading any answer)."""
@@ -235,10 +242,9 @@ class Prepared:
         except _DRIVER_ERRORS as error:
             _raise_translated(error, connection, plan.sql, params)
 
-    def _run(self, connection: Connection, plan: _Plan, values: Mapping[str, Any]) -> Any:
+    def _run(self, connection: Connection, plan: _Plan, values: Mapping[str, Any], cursor: Any) -> Any:
         params = plan.parameters(values)
         self._notify(connection, plan, params, many=False)
-        cursor = _cursor(connection)
         try:
             cursor.execute(plan.sql, params)
         except _DRIVER_ERRORS as error:
@@ -250,6 +256,30 @@ class Prepared:
         """Tell `before_cursor_execute` listeners, as SQLAlchemy's own execution does."""
         if connection._has_events or connection.engine._has_events:
             connection.dispatch.before_cursor_execute(connection, None, plan.sql, params, None, many)
+
+
+class Pending:
+    """A statement sent (`Prepared.send`) whose rows have not been read yet."""
+
+    def __init__(self, connection: Connection, plan: _Plan, cursor: Any) -> None:
+        self._connection = connection
+        self._plan = plan
+        self._cursor = cursor
+
+    def rows(self) -> list[Any]:
+        """Its result rows (waiting for them if they have not come yet); read once."""
+        try:
+            return _fetched(self._connection, self._plan, self._cursor)
+        finally:
+            self._cursor.close()
+
+
+def _fetched(connection: Connection, plan: _Plan, cursor: Any) -> list[Any]:
+    try:
+        raw = cursor.fetchall()
+    except _DRIVER_ERRORS as error:
+        _raise_translated(error, connection, plan.sql, None)
+    return plan.make_rows(raw)
 
 
 _CURSOR = "frontdesk.cursor"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -64,11 +64,16 @@ class SqlConversationRepository:
         return None if row is None else _conversation(row)
 
     def load_many(self, *, channel: str, chat_ids: Sequence[int]) -> dict[int, Conversation]:
+        return self.load_many_later(channel=channel, chat_ids=chat_ids)()
+
+    def load_many_later(
+        self, *, channel: str, chat_ids: Sequence[int]
+    ) -> Callable[[], dict[int, Conversation]]:
         if not chat_ids:
-            return {}
+            return lambda: {}
         params = {"channel": channel, "chat_ids": list(chat_ids)}
-        rows = _LOAD_MANY.rows(self._session.connection(), params)
-        return {row.chat_id: _conversation(row) for row in rows}
+        pending = _LOAD_MANY.send(self._session.connection(), params)
+        return lambda: {row.chat_id: _conversation(row) for row in pending.rows()}
 
     def save(self, *, conversation: Conversation) -> None:
         """Create or replace the chat's state in one upsert (two workers may meet a new chat at once)."""

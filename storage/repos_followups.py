@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from dialogs.followup.records import FollowUp, FollowUpKind, FollowUpStatus
 from storage.dialect import dialect_name, rows_for_keys
-from storage.prepared import Prepared
+from storage.prepared import Pending, Prepared
 from storage.rows import stored
 from storage.tables import FollowUpRow, ResidentRow, TicketRow, table_of
 from storage.types import UTCDateTime
@@ -111,9 +111,13 @@ class SqlFollowUpRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._quiet: set[tuple[str, int]] = set()
+        self._asked: list[tuple[str, list[int], Pending]] = []  # prefetches sent, not read yet
 
     def forget_read_ahead(self) -> None:
         """Drop what `prefetch_awaiting` found: called before every write, and at commit."""
+        for _, _, pending in self._asked:
+            pending.rows()  # answered before the write that makes it stale; read so it is not left over
+        self._asked.clear()
         self._quiet.clear()
 
     def add(self, *, followup: FollowUp) -> FollowUp:
@@ -142,11 +146,14 @@ class SqlFollowUpRepository:
             return
         chats = sorted(set(chat_ids))
         params = {"channel": channel, "chat_ids": chats}
-        awaiting = {row.chat_id for row in _AWAITING_CHATS.rows(self._session.connection(), params)}
-        self._quiet.update((channel, chat_id) for chat_id in chats if chat_id not in awaiting)
+        self._asked.append((channel, chats, _AWAITING_CHATS.send(self._session.connection(), params)))
 
     def awaiting_answer(self, *, channel: str, chat_id: int) -> FollowUp | None:
         """The newest asked, unanswered follow-up of a chat."""
+        for asked_channel, chats, pending in self._asked:
+            awaiting = {row.chat_id for row in pending.rows()}
+            self._quiet.update((asked_channel, chat) for chat in chats if chat not in awaiting)
+        self._asked.clear()
         if (channel, chat_id) in self._quiet:
             return None
         params = {"channel": channel, "chat_id": chat_id}

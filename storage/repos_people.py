@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Row, bindparam
@@ -147,11 +147,16 @@ class SqlResidentRepository:
         return None if row is None else _resident(row)
 
     def find_many(self, *, channel: str, external_ids: Sequence[int]) -> dict[int, Resident]:
+        return self.find_many_later(channel=channel, external_ids=external_ids)()
+
+    def find_many_later(
+        self, *, channel: str, external_ids: Sequence[int]
+    ) -> Callable[[], dict[int, Resident]]:
         if not external_ids:
-            return {}
+            return lambda: {}
         params = {"channel": channel, "external_ids": list(external_ids)}
-        rows = _FIND_RESIDENTS.rows(self._session.connection(), params)
-        return {row.external_id: _resident(row) for row in rows}
+        pending = _FIND_RESIDENTS.send(self._session.connection(), params)
+        return lambda: {row.external_id: _resident(row) for row in pending.rows()}
 
     def find_or_create(self, *, resident: Resident) -> Resident:
         """The resident with this channel identity, inserting `resident` if there is none yet."""

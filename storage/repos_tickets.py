@@ -7,10 +7,21 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, insert, update
+from sqlalchemy import Row, String, bindparam, cast, func, insert, update
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
-from dialogs.domain import EventKind, Priority, Ticket, TicketEvent, TicketStatus, TicketType
+from dialogs.domain import (
+    REFERENCE_DIGITS,
+    EventKind,
+    Priority,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    TicketType,
+    make_reference,
+    reference_prefix,
+)
 from dialogs.ports import ConcurrentUpdateError
 from storage.dialect import per_dialect
 from storage.prepared import Prepared
@@ -107,11 +118,29 @@ _INSERT_TICKET = Prepared(
 
 
 def _build_create() -> Any:
-    """A new ticket and its first event in one statement (PostgreSQL: the event's insert reads the ticket's
-    id from the ticket's `INSERT … RETURNING` in a CTE): one round trip instead of two."""
+    """A new ticket, its number and its first event in one statement, for PostgreSQL: a CTE takes the day's
+    next number (the `_build_next` upsert), the ticket's insert writes the reference from it (the prefix
+    bound, the number zero-padded as `make_reference` does; a number past the format's last inserts
+    nothing) and the event's insert reads the new ticket's id. One round trip instead of three."""
+    number = (
+        postgresql.insert(_SEQUENCES)
+        .values(type=bindparam("sequence_type"), day=bindparam("sequence_day"), last=1)
+        .on_conflict_do_update(index_elements=["type", "day"], set_={"last": _SEQUENCES.c.last + 1})
+        .returning(_SEQUENCES.c.last)
+        .cte("number")
+    )
+    digits = func.lpad(cast(number.c.last, String), REFERENCE_DIGITS, "0")
+    fields = [name for name in _TICKET_FIELDS if name != "reference"]
     new = (
         insert(_TICKETS)
-        .values({name: bindparam(name, type_=_TICKETS.c[name].type) for name in _TICKET_FIELDS})
+        .from_select(
+            ["reference", *fields],
+            select(
+                bindparam("reference_prefix", type_=String()) + digits,
+                *(bindparam(name, type_=_TICKETS.c[name].type) for name in fields),
+            ).where(number.c.last < 10**REFERENCE_DIGITS),
+            include_defaults=False,
+        )
         .returning(*_TICKETS.c)
         .cte("new_ticket")
     )
@@ -231,17 +260,22 @@ class SqlTicketRepository:
         params = {"resident_id": resident_id, "limit": limit}
         return [_ticket(row) for row in _OF_RESIDENT.rows(self._session.connection(), params)]
 
-    def create(self, *, ticket: Ticket, kind: EventKind, actor: str, data: dict[str, Any]) -> Ticket:
-        """Insert a new ticket with its first event (at the ticket's creation time); the stored ticket.
+    def create(
+        self, *, ticket: Ticket, day: date, kind: EventKind, actor: str, data: dict[str, Any]
+    ) -> Ticket:
+        """Number a new ticket (`next_sequence`, `make_reference`) and insert it with its first event (at
+        the ticket's creation time); the stored ticket.
 
         On PostgreSQL one statement (`_CREATE_WITH_EVENT`); SQLite cannot insert from a CTE, and has no
-        round trips to save, so there it is the two inserts `save` and `append_event` make.
+        round trips to save, so there it is the three statements `next_sequence`, `save` and
+        `append_event` make.
         """
-        if ticket.id is not None:
-            raise ValueError("create takes a new ticket (id None); save updates one")
+        if ticket.id is not None or ticket.reference:
+            raise ValueError("create takes a new ticket (no id, no reference); save updates one")
         connection = self._session.connection()
         if connection.dialect.name != "postgresql":
-            created = self.save(ticket=ticket)
+            sequence = self.next_sequence(ticket_type=ticket.type, day=day)
+            created = self.save(ticket=replace(ticket, reference=make_reference(ticket.type, day, sequence)))
             assert created.id is not None
             event = TicketEvent(
                 id=None, ticket_id=created.id, kind=kind, at=ticket.created_at, actor=actor, data=data
@@ -249,8 +283,19 @@ class SqlTicketRepository:
             self.append_event(event=event)
             return created
         event_fields = {"kind": kind.value, "at": ticket.created_at, "actor": actor, "data": dict(data)}
-        params = _ticket_fields(ticket) | {f"event_{name}": value for name, value in event_fields.items()}
-        return _ticket(_CREATE_WITH_EVENT.one(connection, params))
+        params = (
+            _ticket_fields(ticket)
+            | {f"event_{name}": value for name, value in event_fields.items()}
+            | {
+                "sequence_type": ticket.type.value,
+                "sequence_day": day,
+                "reference_prefix": reference_prefix(ticket.type, day),
+            }
+        )
+        row = _CREATE_WITH_EVENT.one_or_none(connection, params)
+        if row is None:  # the day's numbers of this type are used up (the insert selected nothing)
+            raise ValueError(f"daily sequence out of range for {reference_prefix(ticket.type, day)}")
+        return _ticket(row)
 
     def append_event(self, *, event: TicketEvent) -> TicketEvent:
         """Append a new event; events are facts, so an event that already has an id is refused."""

@@ -29,6 +29,7 @@ from dialogs.domain import (
     TicketEvent,
     TicketStatus,
     TicketType,
+    make_reference,
 )
 from dialogs.messages import Action, ActionKind, Button, ChannelName, Outgoing, Reply
 from dialogs.ports import UnitOfWorkFactory
@@ -278,23 +279,51 @@ class TestStorage:
 
     # --- tickets ------------------------------------------------------------------------------------
 
-    def test_a_new_ticket_is_created_with_its_first_event(self, uow: SqlUnitOfWorkFactory) -> None:
+    def test_a_new_ticket_is_numbered_and_created_with_its_first_event(
+        self, engine: Engine, uow: SqlUnitOfWorkFactory
+    ) -> None:
         resident = _resident(uow)
-        ticket = _ticket(resident, "R2611270007")
+        ticket = _ticket(resident, "")
+        day = date(2026, 11, 27)
         with uow() as work:
             created = work.tickets.create(
-                ticket=ticket, kind=EventKind.CREATED, actor="resident:1", data={"type": "R", "类别": "水"}
+                ticket=ticket,
+                day=day,
+                kind=EventKind.CREATED,
+                actor="resident:1",
+                data={"type": "R", "类别": "水"},
             )
+            second = work.tickets.create(ticket=ticket, day=day, kind=EventKind.CREATED, actor="x", data={})
             work.commit()
-        assert created.id is not None and created == replace(ticket, id=created.id)
+        assert created.id is not None and created == replace(ticket, id=created.id, reference="R2611270001")
+        assert second.reference == make_reference(TicketType.REPAIR, day, 2) == "R2611270002"
         with uow() as work:
-            assert work.tickets.get(reference="R2611270007") == created
+            assert work.tickets.get(reference="R2611270001") == created
             [event] = work.tickets.events(ticket_id=created.id)
             assert event.id is not None and event.ticket_id == created.id
             assert (event.kind, event.at, event.actor) == (EventKind.CREATED, T0, "resident:1")
             assert event.data == {"type": "R", "类别": "水"}
+            assert work.tickets.next_sequence(ticket_type=TicketType.REPAIR, day=day) == 3  # numbers taken
             with pytest.raises(ValueError):
-                work.tickets.create(ticket=created, kind=EventKind.CREATED, actor="x", data={})
+                work.tickets.create(ticket=created, day=day, kind=EventKind.CREATED, actor="x", data={})
+            with pytest.raises(ValueError):
+                work.tickets.create(
+                    ticket=replace(ticket, reference="R1"),
+                    day=day,
+                    kind=EventKind.CREATED,
+                    actor="x",
+                    data={},
+                )
+        # The day's last number used: refused, nothing stored.
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE ticket_sequences SET last = 9999"))
+        with uow() as work, pytest.raises(ValueError, match="range"):
+            work.tickets.create(ticket=ticket, day=day, kind=EventKind.CREATED, actor="x", data={})
+        with uow() as work:
+            assert [t.reference for t in work.tickets.list_for_resident(resident_id=created.resident_id)] == [
+                "R2611270002",
+                "R2611270001",
+            ]
 
     def test_ticket_round_trip_and_update(self, uow: SqlUnitOfWorkFactory) -> None:
         resident = _resident(uow)
