@@ -251,9 +251,9 @@ class Engine:
                 # server runs them in that order: the reads see what the lock waited for).
                 with uow.sent_together():
                     uow.chat_locks.lock_many(chats=[_chat(m) for m in batch])
-                    reads = self._send_reads(uow, batch)
+                    reads = self._send_reads(uow, batch, now)
                     fresh = self._claim_all(uow, batch, now)
-                known = self._read_ahead(uow, reads, now)
+                known = self._read_ahead(reads)
                 done = [
                     (index, self._turn(uow, message, now, known[_chat(message)]) if fresh(message) else None)
                     for index, message in admitted
@@ -287,38 +287,35 @@ class Engine:
             claimed[channel] = uow.processed_updates.claim_many(channel=channel, update_ids=ids, now=now)
         return lambda m: m.update_id is None or m.update_id in claimed[m.channel.value]
 
-    @staticmethod
-    def _send_reads(uow: UnitOfWork, messages: Sequence[IncomingMessage]) -> list[_Reads]:
-        """Send the batch's reads ahead, per channel: its senders, its chat states, and which of the chats
-        whose typing may answer a callback question have none open (most have none). Their answers are
-        read by `_read_ahead`."""
+    def _send_reads(
+        self, uow: UnitOfWork, messages: Sequence[IncomingMessage], now: datetime
+    ) -> list[_Reads]:
+        """Send the batch's reads ahead, per channel: its senders (registered first if they write for the
+        first time), its chat states, and which of the chats whose typing may answer a callback question
+        have none open (most have none). Their answers are read by `_read_ahead`."""
+        uow.staff.prefetch()  # read when a turn opens a ticket (who is on shift, with which skills)
         sent: list[_Reads] = []
         for channel in {m.channel.value for m in messages}:
             mine = [m for m in messages if m.channel.value == channel]
-            residents = uow.residents.find_many_later(channel=channel, external_ids=[m.user_id for m in mine])
+            senders = {m.user_id: self._newcomer(m, now) for m in mine}  # as stored if they are new
+            residents = uow.residents.find_or_create_many_later(residents=list(senders.values()))
             states = uow.conversations.load_many_later(channel=channel, chat_ids=[m.chat_id for m in mine])
             typing = [m.chat_id for m in mine if m.text and not m.text.startswith("/") and m.action is None]
             uow.followups.prefetch_awaiting(channel=channel, chat_ids=typing)
             sent.append(_Reads(messages=mine, residents=residents, states=states))
         return sent
 
-    def _read_ahead(
-        self, uow: UnitOfWork, reads: Sequence[_Reads], now: datetime
-    ) -> dict[tuple[str, int], _Known]:
+    @staticmethod
+    def _read_ahead(reads: Sequence[_Reads]) -> dict[tuple[str, int], _Known]:
         """Every turn's resident and chat state, by chat, from the reads sent ahead. No turn of a private
-        chat writes another person's record or chat state, so what was read stays current. People writing
-        for the first time are registered together, in one more statement. (A turn may change another
-        chat's follow-up, staff recording a phone result, so the follow-up repository keeps what it read
-        itself and forgets it at its first change.)
+        chat writes another person's record or chat state, so what was read stays current. (A turn may
+        change another chat's follow-up, staff recording a phone result, so the follow-up repository keeps
+        what it read itself and forgets it at its first change.)
         """
         known: dict[tuple[str, int], _Known] = {}
         for sent in reads:
             residents = sent.residents()
             states = sent.states()
-            newcomers = {
-                m.user_id: self._newcomer(m, now) for m in sent.messages if m.user_id not in residents
-            }
-            residents |= uow.residents.find_or_create_many(residents=list(newcomers.values()))
             for m in sent.messages:
                 known[_chat(m)] = _Known(resident=residents[m.user_id], conversation=states.get(m.chat_id))
         return known

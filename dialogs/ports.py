@@ -79,19 +79,19 @@ class ResidentRepository(Protocol):
         left out."""
         ...
 
-    def find_many_later(
-        self, *, channel: str, external_ids: Sequence[int]
-    ) -> Callable[[], dict[int, Resident]]:
-        """`find_many` sent now, its result read when the returned function is called: inside
-        `UnitOfWork.sent_together` the read shares a round trip with the block's other statements."""
-        ...
-
     def find_or_create(self, *, resident: Resident) -> Resident:
         """The stored resident with `resident`'s channel identity, inserting it when new (race-safe)."""
         ...
 
     def find_or_create_many(self, *, residents: Sequence[Resident]) -> dict[int, Resident]:
         """`find_or_create` for several identities of one channel in one write, by external id."""
+        ...
+
+    def find_or_create_many_later(
+        self, *, residents: Sequence[Resident]
+    ) -> Callable[[], dict[int, Resident]]:
+        """`find_or_create_many` sent now, its result read when the returned function is called: inside
+        `UnitOfWork.sent_together` it shares a round trip with the block's other statements."""
         ...
 
     def list_for_household(self, *, household_id: int) -> Sequence[Resident]: ...
@@ -111,6 +111,11 @@ class StaffRepository(Protocol):
     def save(self, *, member: StaffMember) -> StaffMember: ...
 
     def list(self, *, active_only: bool = True) -> Sequence[StaffMember]: ...
+
+    def prefetch(self) -> None:
+        """Send the read of the active staff now (see `ResidentRepository.find_or_create_many_later`);
+        `list` takes its answer."""
+        ...
 
 
 class TicketRepository(Protocol):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Row, bindparam
+from sqlalchemy import Row, bindparam, exists
 from sqlmodel import Session, col, select
 
 from dialogs.domain import Household, Resident, StaffMember, StaffRole
 from storage.dialect import per_dialect, rows_for_keys, upsert_insert
-from storage.prepared import Prepared
+from storage.prepared import Pending, Prepared
 from storage.rows import stored
 from storage.tables import HouseholdRow, ResidentRow, StaffRow, table_of
 
@@ -77,13 +77,25 @@ _FIND_RESIDENT = Prepared(
         _RESIDENTS.c.channel == bindparam("channel"), _RESIDENTS.c.external_id == bindparam("external_id")
     )
 )
-# A first contact registers its sender (`find_or_create`), read back from the insert itself.
-_CREATE_RESIDENT = per_dialect(
-    lambda insert: (
-        insert(_RESIDENTS)
-        .values({name: bindparam(name) for name in _RESIDENT_FIELDS})
-        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-        .returning(*_RESIDENTS.c)
+# A first contact registers its sender (`find_or_create_many`): inserted only if the identity is not
+# stored yet, so that the people already known (nearly everyone, in a batch) cost no id from the sequence;
+# a concurrent insert of the same new person waits for the other and does nothing (`ON CONFLICT`).
+_KNOWN = exists().where(
+    _RESIDENTS.c.channel == bindparam("channel"), _RESIDENTS.c.external_id == bindparam("external_id")
+)
+_REGISTER_RESIDENT = Prepared(
+    per_dialect(
+        lambda insert: (
+            insert(_RESIDENTS)
+            .from_select(
+                list(_RESIDENT_FIELDS),
+                select(*(bindparam(name, type_=_RESIDENTS.c[name].type) for name in _RESIDENT_FIELDS)).where(
+                    ~_KNOWN
+                ),
+                include_defaults=False,
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        )
     )
 )
 _STAFF = table_of(StaffRow)
@@ -163,27 +175,25 @@ class SqlResidentRepository:
         return self.find_or_create_many(residents=[resident])[resident.external_id]
 
     def find_or_create_many(self, *, residents: Sequence[Resident]) -> dict[int, Resident]:
-        """`find_or_create` for several identities of one channel (a batch's newcomers), by external id.
+        """`find_or_create` for several identities of one channel (a batch's senders), by external id."""
+        return self.find_or_create_many_later(residents=residents)()
 
-        One `INSERT … ON CONFLICT DO NOTHING RETURNING` for all (SQLAlchemy sends an executemany with
-        RETURNING as one multi-row statement), so two updates of a new person handled at once (a private
-        message and a button in the staff group) do not fail on the unique identity; the few that lost
-        such a race are read back.
-        """
+    def find_or_create_many_later(
+        self, *, residents: Sequence[Resident]
+    ) -> Callable[[], dict[int, Resident]]:
+        """Insert those of the identities not stored yet (one prepared insert per identity, executed
+        together), then read them all (`find_many_later`): inside `UnitOfWork.sent_together` both go out
+        with the block's other statements. Two updates of a new person handled at once (a private message
+        and a button in the staff group) do not fail on the unique identity: the second insert waits for
+        the first and does nothing."""
         if not residents:
-            return {}
+            return lambda: {}
         channels = {resident.channel for resident in residents}
         if len(channels) != 1:
             raise ValueError("find_or_create_many takes residents of one channel")
         connection = self._session.connection()
-        statement = _CREATE_RESIDENT[connection.dialect.name]
-        fields = [_resident_fields(resident) for resident in residents]
-        rows = connection.execute(statement, fields[0] if len(fields) == 1 else fields)
-        stored = {row.external_id: _resident(row) for row in rows}
-        taken = [r.external_id for r in residents if r.external_id not in stored]
-        if taken:
-            stored |= self.find_many(channel=channels.pop(), external_ids=taken)
-        return stored
+        _REGISTER_RESIDENT.execute_many(connection, [_resident_fields(resident) for resident in residents])
+        return self.find_many_later(channel=channels.pop(), external_ids=[r.external_id for r in residents])
 
     def list_for_household(self, *, household_id: int) -> Sequence[Resident]:
         statement = (
@@ -210,6 +220,7 @@ class SqlStaffRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._lists: dict[bool, tuple[StaffMember, ...]] = {}
+        self._sent: Pending | None = None  # `prefetch`, not read yet
 
     def get(self, *, staff_id: int) -> StaffMember | None:
         row = self._session.get(StaffRow, staff_id)
@@ -235,12 +246,24 @@ class SqlStaffRepository:
         return _staff(row)
 
     def list(self, *, active_only: bool = True) -> Sequence[StaffMember]:
+        if active_only and self._sent is not None:
+            self._lists[True] = tuple(_staff(row) for row in self._sent.rows())
+            self._sent = None
         if active_only not in self._lists:
             statement = _ACTIVE_STAFF if active_only else _ALL_STAFF
             rows = statement.rows(self._session.connection(), {})
             self._lists[active_only] = tuple(_staff(row) for row in rows)
         return list(self._lists[active_only])
 
+    def prefetch(self) -> None:
+        """Send the read of the active staff now, for `list` to take when a new ticket is routed (inside
+        `UnitOfWork.sent_together` it costs no round trip of its own)."""
+        if True not in self._lists and self._sent is None:
+            self._sent = _ACTIVE_STAFF.send(self._session.connection(), {})
+
     def forget_read_ahead(self) -> None:
         """Read the list afresh next time (called at commit: the next transaction may see changes)."""
+        if self._sent is not None:
+            self._sent.rows()  # answered before what made it stale; read so that it is not left over
+            self._sent = None
         self._lists.clear()
