@@ -205,7 +205,12 @@ class Prepared:
         plan = self._plan(connection.dialect)
         driver = connection.connection.driver_connection
         assert driver is not None
-        return Pending(connection, plan, self._run(connection, plan, values, driver.cursor()))
+        cursor = self._run(connection, plan, values, driver.cursor())
+        if not isinstance(driver, psycopg.Connection):
+            # SQLite has no round trip to save, and a statement left unfinished would stay open in the
+            # file beside the transaction's writes: read at once.
+            return Pending(connection, plan, cursor, rows=_fetched(connection, plan, cursor))
+        return Pending(connection, plan, cursor)
 
     def one(self, connection: Connection, values: Mapping[str, Any]) -> Any:
         """The one result row (SQLAlchemy's `NoResultFound` / `MultipleResultsFound` otherwise)."""
@@ -261,14 +266,19 @@ class Prepared:
 class Pending:
     """A statement sent (`Prepared.send`) whose rows have not been read yet."""
 
-    def __init__(self, connection: Connection, plan: _Plan, cursor: Any) -> None:
+    def __init__(
+        self, connection: Connection, plan: _Plan, cursor: Any, *, rows: list[Any] | None = None
+    ) -> None:
         self._connection = connection
         self._plan = plan
         self._cursor = cursor
+        self._rows = rows
 
     def rows(self) -> list[Any]:
         """Its result rows (waiting for them if they have not come yet); read once."""
         try:
+            if self._rows is not None:
+                return self._rows
             return _fetched(self._connection, self._plan, self._cursor)
         finally:
             self._cursor.close()

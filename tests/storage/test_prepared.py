@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import bindparam, event, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import (
+    DBAPIError,
     IntegrityError,
     MultipleResultsFound,
     NoResultFound,
@@ -19,6 +20,7 @@ from sqlalchemy.exc import (
 
 from storage.prepared import Prepared
 from storage.tables import OutboxRow, ResidentRow, TicketRow, table_of
+from storage.uow import SqlUnitOfWorkFactory
 
 NOW = datetime(2026, 11, 27, 9, 30, 15, 123456, tzinfo=UTC)
 RESIDENTS = table_of(ResidentRow)
@@ -178,5 +180,43 @@ def test_a_lost_connection_is_invalidated(postgres_url: str) -> None:
             assert raised.value.connection_invalidated and connection.invalidated
         with engine.connect() as connection:
             assert probe.rows(connection, {"channel": "telegram"}) == []
+    finally:
+        engine.dispose()
+
+
+def test_statements_sent_together_are_read_afterwards(engine: Engine, uow: SqlUnitOfWorkFactory) -> None:
+    """`send`: rows read after later statements went out (inside `sent_together` on PostgreSQL the
+    answers come together when the first is read), each statement's own rows, in order."""
+    add_residents(engine, 3)
+    add_residents(engine, 2, channel="viber")
+    by_channel = Prepared(_BY_CHANNEL)
+    with uow() as work:
+        assert work._session is not None
+        connection = work._session.connection()
+        with work.sent_together():
+            telegram = by_channel.send(connection, {"channel": "telegram"})
+            _ADD_RESIDENT.execute(
+                connection,
+                {"channel": "viber", "external_id": 7, "name": "n", "language": "zh", "created_at": NOW},
+            )
+            viber = by_channel.send(connection, {"channel": "viber"})  # after the insert: sees it
+            assert [row.external_id for row in viber.rows()] == [0, 1, 7]
+            assert [row.external_id for row in telegram.rows()] == [0, 1, 2]
+
+
+@pytest.mark.postgres
+def test_an_error_among_statements_sent_together_is_sqlalchemys(postgres_url: str) -> None:
+    from storage.database import make_engine, upgrade
+
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    failing = Prepared(text("SELECT CAST(:x AS INTEGER) AS n").columns())
+    try:
+        with SqlUnitOfWorkFactory(engine)() as work, pytest.raises(DBAPIError, match="invalid input"):
+            assert work._session is not None
+            connection = work._session.connection()
+            with work.sent_together():
+                pending = failing.send(connection, {"x": "not a number"})
+                pending.rows()
     finally:
         engine.dispose()
