@@ -315,6 +315,8 @@ class Result:
     p50_ms: float
     p99_ms: float
     rss_mb: float
+    low: float | None = None  # with several rounds: the range of the throughputs
+    high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -344,27 +346,50 @@ async def bench_one(name: str, api_base: str, database_url: str | None, load: Lo
         )
 
 
-async def run_benchmark(targets: list[str], *, seconds: float, concurrency: int, rate: float) -> list[Result]:
-    """Run each target in turn against one fake Bot API."""
+async def run_benchmark(
+    targets: list[str], *, seconds: float, concurrency: int, rate: float, rounds: int = 1
+) -> list[Result]:
+    """Run the targets in turn, `rounds` times over, against one fake Bot API; each target's median.
+
+    On a shared machine whose speed drifts from minute to minute, alternating the targets and taking
+    each one's median keeps the echo bot's share from depending on which target ran in a slow stretch.
+    """
     runner, api_base = await start_fake_bot_api()
-    results: list[Result] = []
+    runs: dict[str, list[Result]] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="frontdesk-bench-") as scratch:
-            for target in targets:
-                load = Load(seconds=seconds, concurrency=concurrency, rate=rate)
-                if target == "sqlite":
-                    url = f"sqlite:///{scratch}/bench.db"
-                    results.append(await bench_one("frontdesk, SQLite", api_base, url, load))
-                elif target == "postgres":
-                    with postgres_database() as url:
-                        results.append(await bench_one("frontdesk, PostgreSQL", api_base, url, load))
-                elif target == "echo":
-                    results.append(await bench_one("bare aiogram echo bot", api_base, None, load))
-                else:
-                    raise ValueError(f"unknown target {target!r}")
+            for round_ in range(rounds):
+                for target in targets:
+                    load = Load(seconds=seconds, concurrency=concurrency, rate=rate)
+                    if target == "sqlite":
+                        url = f"sqlite:///{scratch}/bench-{round_}.db"
+                        result = await bench_one("frontdesk, SQLite", api_base, url, load)
+                    elif target == "postgres":
+                        with postgres_database() as url:
+                            result = await bench_one("frontdesk, PostgreSQL", api_base, url, load)
+                    elif target == "echo":
+                        result = await bench_one("bare aiogram echo bot", api_base, None, load)
+                    else:
+                        raise ValueError(f"unknown target {target!r}")
+                    runs.setdefault(result.name, []).append(result)
     finally:
         await runner.cleanup()
-    return results
+    return [median_of(results) for results in runs.values()]
+
+
+def median_of(results: list[Result]) -> Result:
+    """One target's runs as one result: the median of each figure (peak RSS: the highest), with the
+    range of the throughputs."""
+    rates = [r.updates_per_s for r in results]
+    return Result(
+        name=results[0].name,
+        updates_per_s=statistics.median(rates),
+        p50_ms=statistics.median(r.p50_ms for r in results),
+        p99_ms=statistics.median(r.p99_ms for r in results),
+        rss_mb=max(r.rss_mb for r in results),
+        low=min(rates),
+        high=max(rates),
+    )
 
 
 def table(results: list[Result], rate: float) -> str:
@@ -377,8 +402,9 @@ def table(results: list[Result], rate: float) -> str:
     ]
     for r in results:
         share = f"{r.updates_per_s / echo:.0%}" if echo and not r.name.startswith("bare") else "—"
+        spread = f" ({r.low:.0f}–{r.high:.0f})" if r.low is not None and r.low != r.high else ""
         lines.append(
-            f"| {r.name} | {r.updates_per_s:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} "
+            f"| {r.name} | {r.updates_per_s:.0f}{spread} | {r.p50_ms:.1f} | {r.p99_ms:.1f} "
             f"| {r.rss_mb:.0f} | {share} |"
         )
     return "\n".join(lines)
@@ -395,13 +421,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--rounds", type=int, default=1, help="run the targets in turn this many times")
     args = parser.parse_args()
     if args.command == "echo-server":
         echo_server(args.port)
         return
     results = asyncio.run(
         run_benchmark(
-            args.targets.split(","), seconds=args.seconds, concurrency=args.concurrency, rate=args.rate
+            args.targets.split(","),
+            seconds=args.seconds,
+            concurrency=args.concurrency,
+            rate=args.rate,
+            rounds=args.rounds,
         )
     )
     print(table(results, args.rate))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.load_bench import Load, bench_one, start_fake_bot_api, table
+from benchmarks.load_bench import Load, Result, bench_one, median_of, start_fake_bot_api, table
 
 pytestmark = pytest.mark.slow  # two real processes start (aiogram and the NLU load): tens of seconds here
 
@@ -33,3 +33,28 @@ async def test_the_benchmark_drives_the_real_webhook_and_the_echo_bot(tmp_path: 
         assert math.isfinite(result.rss_mb) and result.rss_mb > 50  # a real Python process was measured
     rendered = table(list(results), load.rate)
     assert "| frontdesk, SQLite |" in rendered and "| bare aiogram echo bot |" in rendered
+
+
+def test_rounds_are_summarised_by_their_medians() -> None:
+    """Several rounds of a target: the median of each figure, the highest RSS, the throughputs' range;
+    the echo bot's share is taken between medians."""
+    runs = [
+        Result("frontdesk, SQLite", updates_per_s=rate, p50_ms=p50, p99_ms=p99, rss_mb=rss)
+        for rate, p50, p99, rss in (
+            (900.0, 2.0, 6.0, 210.0),
+            (1200.0, 3.0, 9.0, 215.0),
+            (1000.0, 1.0, 5.0, 205.0),
+        )
+    ]
+    summary = median_of(runs)
+    assert (summary.updates_per_s, summary.p50_ms, summary.p99_ms, summary.rss_mb) == (
+        1000.0,
+        2.0,
+        6.0,
+        215.0,
+    )
+    assert (summary.low, summary.high) == (900.0, 1200.0)
+    echo = median_of([Result("bare aiogram echo bot", 2500.0, 1.0, 2.0, 180.0)])
+    rendered = table([summary, echo], 100.0)
+    assert "| frontdesk, SQLite | 1000 (900–1200) | 2.0 | 6.0 | 215 | 40% |" in rendered
+    assert "| bare aiogram echo bot | 2500 | 1.0 | 2.0 | 180 | — |" in rendered
