@@ -10,7 +10,8 @@ needs: its bind processors, the driver's `execute`, its result processors, a nam
 
 What it keeps of SQLAlchemy: a driver error is raised as SQLAlchemy's exception for it (a lost connection
 invalidated, so the pool replaces it), and `before_cursor_execute` listeners still see every statement
-(tests count statements with them). What it refuses: constructs whose SQL depends on the values bound
+(tests count statements with them; the cursor they are given is None, and `after_cursor_execute` and
+`handle_error` are not called). What it refuses: constructs whose SQL depends on the values bound
 (expanding `IN` lists), which cannot be compiled once; bind a list as an array instead.
 """
 
@@ -146,10 +147,18 @@ def _single(processor: object) -> _Processor:
 
 
 def _raise_translated(error: Exception, connection: Connection, sql: str | None, params: Any) -> NoReturn:
-    """Raise the driver's `error` as SQLAlchemy would have (a lost connection invalidated)."""
+    """Raise the driver's `error` as SQLAlchemy would have (a lost connection invalidated, and the pool's
+    other connections with it). Inside a pipeline the error may be any earlier statement's, whose answer
+    came with this one's: it is not attributed to this statement."""
+    driver = connection.connection.driver_connection
+    if isinstance(driver, psycopg.Connection) and driver.pgconn.pipeline_status != _PIPELINE_OFF:
+        sql, params = None, None
     reported: Any = error  # the dialect's stubs know DB-API errors only in general
     lost = connection.dialect.is_disconnect(reported, connection.connection, None)
     if lost and not connection.invalidated:
+        # As SQLAlchemy's own handling: the pool's other connections date from before the disconnect too
+        # (a server restart), so all are replaced, not each by the batch that draws it.
+        connection.engine.pool._invalidate(connection.connection, error)
         connection.invalidate(error)
     base = psycopg.Error if isinstance(error, psycopg.Error) else sqlite3.Error
     raise DBAPIError.instance(
@@ -293,13 +302,19 @@ def _fetched(connection: Connection, plan: _Plan, cursor: Any) -> list[Any]:
 
 
 _CURSOR = "frontdesk.cursor"
+_PIPELINE_OFF = psycopg.pq.PipelineStatus.OFF
 
 
 def _cursor(connection: Connection) -> Any:
-    """The driver connection's cursor, made once per connection (psycopg's costs ~15 µs to make)."""
+    """The driver connection's cursor, made once per connection (psycopg's costs ~15 µs to make); a fresh
+    one inside a pipeline. A psycopg cursor holds the last result that arrived for it: with one cursor for
+    the whole pipeline, the claim read after the lock and the inserts (all answered later, the server
+    sending early ones as its buffer fills) could be handed an earlier statement's result."""
     pooled = connection.connection
     driver = pooled.driver_connection
     assert driver is not None
+    if isinstance(driver, psycopg.Connection) and driver.pgconn.pipeline_status != _PIPELINE_OFF:
+        return driver.cursor()
     cursor = pooled.info.get(_CURSOR)
     if cursor is None or cursor.connection is not driver:
         cursor = pooled.info[_CURSOR] = driver.cursor()

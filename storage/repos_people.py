@@ -192,7 +192,10 @@ class SqlResidentRepository:
         if len(channels) != 1:
             raise ValueError("find_or_create_many takes residents of one channel")
         connection = self._session.connection()
-        _REGISTER_RESIDENT.execute_many(connection, [_resident_fields(resident) for resident in residents])
+        # In key order, like the chat locks: two batches registering the same new people never wait for
+        # each other in a cycle.
+        ordered = sorted(residents, key=lambda resident: resident.external_id)
+        _REGISTER_RESIDENT.execute_many(connection, [_resident_fields(resident) for resident in ordered])
         return self.find_many_later(channel=channels.pop(), external_ids=[r.external_id for r in residents])
 
     def list_for_household(self, *, household_id: int) -> Sequence[Resident]:

@@ -3,11 +3,13 @@ SQLAlchemy — the same rows and types, its exceptions, its statement events —
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import bindparam, event, insert, select, text
+from sqlalchemy import Integer, bindparam, event, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import (
     DBAPIError,
@@ -162,24 +164,32 @@ def test_statement_listeners_see_every_execution(engine: Engine) -> None:
 
 @pytest.mark.postgres
 def test_a_lost_connection_is_invalidated(postgres_url: str) -> None:
-    """A server that hung up: SQLAlchemy's `OperationalError`, the connection invalidated (not pooled
-    again), and the next transaction works on a new one."""
+    """A server that hung up: SQLAlchemy's `OperationalError`, the connection invalidated, and the pool's
+    other connections replaced too (they date from before the disconnect, as after a server restart), so
+    the next transactions work on new ones."""
     from storage.database import make_engine, upgrade
 
     engine = make_engine(postgres_url)
     upgrade(engine)
     probe = Prepared(select(RESIDENTS.c.id).where(RESIDENTS.c.channel == bindparam("channel")))
+
+    def backend(connection: Any) -> int:
+        return int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
     try:
+        with engine.connect() as first, engine.connect() as second:
+            before = {backend(first), backend(second)}
         with engine.connect() as connection:
             probe.rows(connection, {"channel": "telegram"})
-            pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
-            with engine.connect() as killer:
-                killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+            pid = backend(connection)
+            with psycopg.connect(postgres_url.replace("postgresql+psycopg", "postgresql")) as killer:
+                killer.execute("SELECT pg_terminate_backend(%s)", (pid,))
             with pytest.raises(OperationalError) as raised:
                 probe.rows(connection, {"channel": "telegram"})
             assert raised.value.connection_invalidated and connection.invalidated
-        with engine.connect() as connection:
-            assert probe.rows(connection, {"channel": "telegram"}) == []
+        with engine.connect() as first, engine.connect() as second:
+            assert probe.rows(first, {"channel": "telegram"}) == []
+            assert not {backend(first), backend(second)} & before
     finally:
         engine.dispose()
 
@@ -218,5 +228,29 @@ def test_an_error_among_statements_sent_together_is_sqlalchemys(postgres_url: st
             with work.sent_together():
                 pending = failing.send(connection, {"x": "not a number"})
                 pending.rows()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_statement_read_in_a_pipeline_gets_its_own_answer(postgres_url: str) -> None:
+    """Inside a pipeline every statement has a cursor of its own: an earlier statement's answer arriving
+    while a later one is sent must not be taken for the later one's (it was: a batch's claim read the
+    lock's empty rows, and every update of the batch counted as already handled)."""
+    from storage.database import make_engine, upgrade
+
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    many = Prepared(text("SELECT n FROM generate_series(1, 20000) AS n").columns(n=Integer()))
+    one = Prepared(text("SELECT CAST(:x AS INTEGER) AS n").columns(n=Integer()))
+    try:
+        with SqlUnitOfWorkFactory(engine)() as work:
+            assert work._session is not None
+            connection = work._session.connection()
+            with work.sent_together():
+                one.execute(connection, {"x": 1})  # answers not read (the batch's lock, its inserts)
+                many.execute(connection, {})
+                time.sleep(0.2)  # the server has sent them by now
+                assert [row.n for row in one.rows(connection, {"x": 7})] == [7]
     finally:
         engine.dispose()
