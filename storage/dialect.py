@@ -7,14 +7,14 @@ dialect checks.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, ColumnElement, Select, bindparam, func, select, true
+from sqlalchemy import JSON, ColumnElement, Select, bindparam, func, literal_column, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-__all__ = ["dialect_name", "per_dialect", "rows_for_keys", "upsert_insert"]
+__all__ = ["dialect_name", "literals", "per_dialect", "rows_for_keys", "upsert_insert"]
 
 T = TypeVar("T")
 _INSERTS: dict[str, Callable[[Any], postgresql.Insert | sqlite.Insert]] = {
@@ -37,12 +37,16 @@ def upsert_insert(session: Session, table: Any) -> postgresql.Insert | sqlite.In
 
 
 def per_dialect(build: Callable[[Callable[[Any], postgresql.Insert | sqlite.Insert]], T]) -> dict[str, T]:
-    """`build(insert)` once per dialect, keyed by dialect name: a statement prepared at import time.
-
-    The hot path (every incoming message) executes prepared statements with bound parameters, so
-    SQLAlchemy finds their compiled form in its cache instead of building and hashing a new construct.
-    """
+    """`build(insert)` once per dialect, keyed by dialect name: a statement built at import time, for a
+    `storage.prepared.Prepared` to compile once per dialect."""
     return {name: build(insert) for name, insert in _INSERTS.items()}
+
+
+def literals(values: Iterable[str]) -> list[ColumnElement[str]]:
+    """Fixed strings (statuses) written into the SQL rather than bound: an `IN` list of them neither
+    expands per execution (so the statement can be prepared once, `storage.prepared`) nor hides its values
+    from the planner's generic plan (which can then use a partial index over them)."""
+    return [literal_column(f"'{value}'") for value in values]
 
 
 def rows_for_keys(statement: Select[Any], key: ColumnElement[Any], keys: str) -> dict[str, Select[Any]]:

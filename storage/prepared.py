@@ -167,12 +167,12 @@ def _raise_translated(error: Exception, connection: Connection, sql: str | None,
 
 
 @contextmanager
-def driver_errors_translated(connection: Connection, sql: str | None = None) -> Iterator[None]:
+def driver_errors_translated(connection: Connection) -> Iterator[None]:
     """Driver errors raised in the block come out as SQLAlchemy's exceptions (see `_raise_translated`)."""
     try:
         yield
     except _DRIVER_ERRORS as error:
-        _raise_translated(error, connection, sql, None)
+        _raise_translated(error, connection, None, None)
 
 
 class Prepared:
@@ -183,19 +183,14 @@ class Prepared:
     """
 
     def __init__(self, statement: Executable | Mapping[str, Executable]) -> None:
-        self._statements: Mapping[str, Executable] | None = None
-        self._statement: Executable | None = None
-        if isinstance(statement, Mapping):
-            self._statements = statement
-        else:
-            self._statement = statement
+        self._statement = statement
         self._plans: dict[str, _Plan] = {}
 
     def statement(self, dialect_name: str) -> Executable:
         """The Core statement run on that dialect."""
-        statement = self._statement if self._statements is None else self._statements[dialect_name]
-        assert statement is not None
-        return statement
+        if isinstance(self._statement, Mapping):
+            return self._statement[dialect_name]
+        return self._statement
 
     def _plan(self, dialect: Dialect) -> _Plan:
         plan = self._plans.get(dialect.name)

@@ -14,11 +14,11 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, literal, literal_column, or_, update
+from sqlalchemy import bindparam, func, literal, or_, update
 from sqlmodel import Session, col, select
 
 from dialogs.followup.records import FollowUp, FollowUpKind, FollowUpStatus
-from storage.dialect import dialect_name, rows_for_keys
+from storage.dialect import dialect_name, literals, rows_for_keys
 from storage.prepared import Pending, Prepared
 from storage.rows import stored
 from storage.tables import FollowUpRow, ResidentRow, TicketRow, table_of
@@ -31,10 +31,8 @@ _HANDLED = ("resolved", "closed")
 
 
 _FOLLOWUPS = table_of(FollowUpRow)
-# Asked and not yet answered; written into the SQL (not bound) so that the statements are prepared once.
-_OPEN: list[ColumnElement[str]] = [
-    literal_column(f"'{status.value}'") for status in (FollowUpStatus.ASKED, FollowUpStatus.REMINDED)
-]
+# Asked and not yet answered.
+_OPEN = literals(status.value for status in (FollowUpStatus.ASKED, FollowUpStatus.REMINDED))
 # Prepared once: a resident's idle message is checked against the chat's open follow-up.
 _AWAITING = Prepared(
     _FOLLOWUPS.select()
@@ -115,10 +113,15 @@ class SqlFollowUpRepository:
 
     def forget_read_ahead(self) -> None:
         """Drop what `prefetch_awaiting` found: called before every write, and at commit."""
-        for _, _, pending in self._asked:
-            pending.rows()  # answered before the write that makes it stale; read so it is not left over
-        self._asked.clear()
+        self._read_asked()  # answered before what makes it stale; read so that nothing is left over
         self._quiet.clear()
+
+    def _read_asked(self) -> None:
+        """Take the answers of the prefetches sent: the chats without an open follow-up."""
+        for channel, chats, pending in self._asked:
+            awaiting = {row.chat_id for row in pending.rows()}
+            self._quiet.update((channel, chat) for chat in chats if chat not in awaiting)
+        self._asked.clear()
 
     def add(self, *, followup: FollowUp) -> FollowUp:
         """Insert a new follow-up."""
@@ -150,10 +153,7 @@ class SqlFollowUpRepository:
 
     def awaiting_answer(self, *, channel: str, chat_id: int) -> FollowUp | None:
         """The newest asked, unanswered follow-up of a chat."""
-        for asked_channel, chats, pending in self._asked:
-            awaiting = {row.chat_id for row in pending.rows()}
-            self._quiet.update((asked_channel, chat) for chat in chats if chat not in awaiting)
-        self._asked.clear()
+        self._read_asked()
         if (channel, chat_id) in self._quiet:
             return None
         params = {"channel": channel, "chat_id": chat_id}

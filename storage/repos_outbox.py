@@ -15,13 +15,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, literal_column, or_, text, update
+from sqlalchemy import and_, bindparam, insert, or_, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from dialogs.messages import Outgoing
 from storage.codec import outgoing_from_payload, outgoing_to_payload
-from storage.dialect import dialect_name
+from storage.dialect import dialect_name, literals
 from storage.prepared import Prepared
 from storage.tables import OUTBOX_OPEN, OUTBOX_OPEN_STATUSES, OutboxRow, OutboxStatus, table_of
 
@@ -120,7 +120,7 @@ class SqlOutboxRepository:
                 older.channel == OutboxRow.channel,
                 older.chat_id == OutboxRow.chat_id,
                 col(older.id) < col(OutboxRow.id),
-                col(older.status).in_([literal_column(f"'{status}'") for status in OUTBOX_OPEN_STATUSES]),
+                col(older.status).in_(literals(OUTBOX_OPEN_STATUSES)),
                 or_(
                     and_(col(older.status) == OutboxStatus.PENDING, col(older.available_at) > now),
                     and_(col(older.status) == OutboxStatus.SENDING, col(older.lease_until) > now),

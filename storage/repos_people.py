@@ -72,17 +72,15 @@ def _resident_fields(resident: Resident) -> dict[str, object]:
 
 _RESIDENTS = table_of(ResidentRow)
 # Prepared once: every incoming message looks its sender up (see `storage.dialect.per_dialect`).
-_FIND_RESIDENT = Prepared(
-    _RESIDENTS.select().where(
-        _RESIDENTS.c.channel == bindparam("channel"), _RESIDENTS.c.external_id == bindparam("external_id")
-    )
+_IDENTITY = (
+    _RESIDENTS.c.channel == bindparam("channel"),
+    _RESIDENTS.c.external_id == bindparam("external_id"),
 )
+_FIND_RESIDENT = Prepared(_RESIDENTS.select().where(*_IDENTITY))
 # A first contact registers its sender (`find_or_create_many`): inserted only if the identity is not
 # stored yet, so that the people already known (nearly everyone, in a batch) cost no id from the sequence;
 # a concurrent insert of the same new person waits for the other and does nothing (`ON CONFLICT`).
-_KNOWN = exists().where(
-    _RESIDENTS.c.channel == bindparam("channel"), _RESIDENTS.c.external_id == bindparam("external_id")
-)
+_KNOWN = exists().where(*_IDENTITY)
 _REGISTER_RESIDENT = Prepared(
     per_dialect(
         lambda insert: (
