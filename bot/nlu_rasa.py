@@ -7,7 +7,7 @@ in by our own extractor when Rasa returns none.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -61,6 +61,10 @@ class RasaNlu:
                 entities = tuple(sorted((*result.entities, *extra), key=lambda e: (e.start, e.end)))
                 result = ParseResult(result.text, result.intent, result.intent_ranking, entities)
         return result
+
+    def parse_many(self, texts: Sequence[str], *, now: datetime) -> list[ParseResult]:
+        """`parse` of each text in turn (Rasa's HTTP API reads one text per request)."""
+        return [self.parse(text, now=now) for text in texts]
 
 
 def _score(raw: Any) -> IntentScore | None:

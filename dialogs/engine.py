@@ -41,7 +41,7 @@ from dialogs.household import HouseholdFile
 from dialogs.i18n import Catalog, normalize_language
 from dialogs.messages import ALERT, ActionKind, AttachmentKind, IncomingMessage, Outgoing, Reply
 from dialogs.nlu.feedback import FeedbackReader
-from dialogs.nlu.types import Intent, NluBackend
+from dialogs.nlu.types import Intent, NluBackend, ParseResult
 from dialogs.ports import ConcurrentUpdateError, UnitOfWork, UnitOfWorkFactory
 from dialogs.records.mydata import ExportFiles, MyDataCommand
 from dialogs.site import SiteConfig
@@ -91,6 +91,7 @@ class _Known:
 
     resident: Resident
     conversation: Conversation | None
+    understood: ParseResult | None
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,9 @@ class Engine:
                     uow.chat_locks.lock_many(chats=[_chat(m) for m in batch])
                     reads = self._send_reads(uow, batch, now)
                     fresh = self._claim_all(uow, batch, now)
-                known = self._read_ahead(reads)
+                    # While the server works through those, the NLU reads the batch's texts.
+                    understood = self._understand_ahead(batch, now)
+                known = self._read_ahead(reads, understood)
                 done = [
                     (index, self._turn(uow, message, now, known[_chat(message)]) if fresh(message) else None)
                     for index, message in admitted
@@ -305,8 +308,22 @@ class Engine:
             sent.append(_Reads(messages=mine, residents=residents, states=states))
         return sent
 
+    def _understand_ahead(
+        self, messages: Sequence[IncomingMessage], now: datetime
+    ) -> dict[tuple[str, int], ParseResult]:
+        """The NLU's reading of each typed text of the batch, by chat, understood together (the model's
+        per-call overhead paid once). Nearly every typed text is read by its turn; commands and button
+        presses are not, so they are left out."""
+        typed = [m for m in messages if m.action is None and m.text.strip() and not m.text.startswith("/")]
+        if not typed:
+            return {}
+        parses = self._nlu.parse_many([m.text.strip() for m in typed], now=now.astimezone(self._site.zone))
+        return {_chat(m): parse for m, parse in zip(typed, parses, strict=True)}
+
     @staticmethod
-    def _read_ahead(reads: Sequence[_Reads]) -> dict[tuple[str, int], _Known]:
+    def _read_ahead(
+        reads: Sequence[_Reads], understood: dict[tuple[str, int], ParseResult]
+    ) -> dict[tuple[str, int], _Known]:
         """Every turn's resident and chat state, by chat, from the reads sent ahead. No turn of a private
         chat writes another person's record or chat state, so what was read stays current. (A turn may
         change another chat's follow-up, staff recording a phone result, so the follow-up repository keeps
@@ -317,7 +334,8 @@ class Engine:
             residents = sent.residents()
             states = sent.states()
             for m in sent.messages:
-                known[_chat(m)] = _Known(resident=residents[m.user_id], conversation=states.get(m.chat_id))
+                chat = _chat(m)
+                known[chat] = _Known(residents[m.user_id], states.get(m.chat_id), understood.get(chat))
         return known
 
     def _process(self, message: IncomingMessage) -> list[Outgoing] | None:
@@ -460,6 +478,7 @@ class Engine:
             now=now,
             staff_chat_id=self._staff_chat_id,
             stored_resident=stored,
+            understood=known.understood if known is not None else None,
         )
         if conversation is not None and conversation.version == CONVERSATION_VERSION:
             turn.flow, turn.step = conversation.flow, conversation.step

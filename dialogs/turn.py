@@ -38,7 +38,9 @@ class Turn:
     # The resident as stored when the turn began: the engine writes the record back only if it changed.
     stored_resident: Resident | None = None
     replies: list[Outgoing] = field(default_factory=list)
-    _parse: ParseResult | None = None
+    # The NLU's reading of the text: given ahead by a batch (which understands its texts together) or
+    # computed by the first `parse()`.
+    understood: ParseResult | None = None
 
     @property
     def lang(self) -> str:
@@ -58,13 +60,13 @@ class Turn:
     def retext(self, text: str) -> None:
         """Treat this turn as if the resident had typed `text` (a reading chosen for an earlier message)."""
         self.message = replace(self.message, text=text, action=None)
-        self._parse = None
+        self.understood = None
 
     def parse(self) -> ParseResult:
         """The NLU's reading of the text, computed at most once per turn."""
-        if self._parse is None:
-            self._parse = self.nlu.parse(self.text, now=self.local_now)
-        return self._parse
+        if self.understood is None:
+            self.understood = self.nlu.parse(self.text, now=self.local_now)
+        return self.understood
 
     def t(self, key: str, **params: Any) -> str:
         """Catalogue text in the resident's language."""

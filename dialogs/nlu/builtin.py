@@ -58,11 +58,20 @@ class BuiltinNlu:
 
     def parse(self, text: str, *, now: datetime) -> ParseResult:
         """Intent ranking (with the emergency rules applied) and entities of one message."""
-        ranking = apply_fallback(adjust_for_emergency(text, self.classifier.scores(text)))
-        scores = tuple(IntentScore(name, confidence) for name, confidence in ranking)
-        return ParseResult(
-            text=text, intent=scores[0], intent_ranking=scores, entities=self.entities(text, now=now)
-        )
+        return self.parse_many([text], now=now)[0]
+
+    def parse_many(self, texts: Sequence[str], *, now: datetime) -> list[ParseResult]:
+        """`parse` of each text; the model scores them all at once."""
+        results: list[ParseResult] = []
+        for text, ranked in zip(texts, self.classifier.scores_many(texts), strict=True):
+            ranking = apply_fallback(adjust_for_emergency(text, ranked))
+            scores = tuple(IntentScore(name, confidence) for name, confidence in ranking)
+            results.append(
+                ParseResult(
+                    text=text, intent=scores[0], intent_ranking=scores, entities=self.entities(text, now=now)
+                )
+            )
+        return results
 
     def entities(self, text: str, *, now: datetime) -> tuple[Entity, ...]:
         """All entities, in text order; rooms and times never overlap a phone number (nor times a room)."""

@@ -66,14 +66,27 @@ class IntentClassifier:
 
     def scores(self, text: str) -> list[tuple[str, float]]:
         """Every intent with its probability, best first."""
-        chars, words = feature_strings(normalise(text), self._segmenter)
-        indices, values = self._vectoriser.transform(chars, words)
-        logits = self._bias + values @ self._weights[indices] if len(indices) else self._bias.copy()
-        logits = logits - logits.max()
+        return self.scores_many([text])[0]
+
+    def scores_many(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
+        """`scores` of each text, computed together (a batch costs little more than one message)."""
+        documents = [feature_strings(normalise(text), self._segmenter) for text in texts]
+        rows, columns, values = self._vectoriser.transform_many(documents)
+        logits = np.tile(self._bias, (len(texts), 1))
+        if len(rows):
+            # Rows come sorted: each document's weighted weight-rows summed in one pass.
+            present = np.flatnonzero(np.diff(rows, prepend=-1))
+            contributions = self._weights[columns] * values[:, np.newaxis]
+            logits[rows[present]] += np.add.reduceat(contributions, present, axis=0)
+        logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
-        probabilities = exp / exp.sum()
-        order = np.argsort(-probabilities, kind="stable")
-        return [(self.classes[i], float(probabilities[i])) for i in order]
+        probabilities = exp / exp.sum(axis=1, keepdims=True)
+        order = np.argsort(-probabilities, axis=1, kind="stable")
+        classes = self.classes
+        return [
+            [(classes[i], p[i]) for i in ranked]
+            for p, ranked in zip(probabilities.tolist(), order.tolist(), strict=True)
+        ]
 
     @property
     def feature_count(self) -> int:
@@ -91,14 +104,7 @@ class IntentClassifier:
         segmenter = WordSegmenter(model_dir / _WORDS)
         documents = [feature_strings(t, segmenter) for t in normalised]
         vectoriser, names = Vectoriser.fit(documents)
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
-        for row, (chars, words) in enumerate(documents):
-            indices, values = vectoriser.transform(chars, words)
-            rows.extend([row] * len(indices))
-            cols.extend(indices.tolist())
-            vals.extend(values.tolist())
+        rows, cols, vals = vectoriser.transform_many(documents)
         matrix = csr_matrix((vals, (rows, cols)), shape=(len(documents), vectoriser.size))
         classes = sorted(set(labels))
         model = LogisticRegression(

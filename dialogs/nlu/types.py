@@ -6,6 +6,7 @@ interchangeable and `frontdesk nlu parse` prints exactly what Rasa would.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -125,4 +126,8 @@ class NluBackend(Protocol):
 
     def parse(self, text: str, *, now: datetime) -> ParseResult:
         """Understand `text`; relative times are resolved against `now` (aware, in the site's zone)."""
+        ...
+
+    def parse_many(self, texts: Sequence[str], *, now: datetime) -> list[ParseResult]:
+        """`parse` of each text, in order (a backend may understand them together, faster)."""
         ...

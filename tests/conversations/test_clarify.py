@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import pytest
@@ -20,6 +20,9 @@ class UnsureNlu:
     def parse(self, text: str, *, now: datetime) -> ParseResult:
         ranking = (IntentScore("repair", 0.3), IntentScore("complaint", 0.25), IntentScore("greet", 0.2))
         return ParseResult(text=text, intent=ranking[0], intent_ranking=ranking, entities=())
+
+    def parse_many(self, texts: Sequence[str], *, now: datetime) -> list[ParseResult]:
+        return [self.parse(text, now=now) for text in texts]
 
 
 @pytest.fixture

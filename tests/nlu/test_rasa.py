@@ -134,6 +134,17 @@ def test_fallback_intent_becomes_out_of_scope(fake_rasa: FakeRasa) -> None:
     assert result.to_rasa()["intent"] == {"name": "out_of_scope", "confidence": 0.4}
 
 
+def test_a_batch_asks_rasa_text_by_text_in_order(fake_rasa: FakeRasa) -> None:
+    nlu = RasaNlu(fake_rasa.url)
+    try:
+        texts = ["what is the meaning of life", "3栋2单元502有人困在电梯里"]
+        results = nlu.parse_many(texts, now=NOW)
+    finally:
+        nlu.close()
+    assert fake_rasa.requests == [{"text": text} for text in texts]
+    assert [r.text for r in results] == texts
+
+
 def test_server_errors_raise(fake_rasa: FakeRasa) -> None:
     nlu = RasaNlu(fake_rasa.url)
     try:

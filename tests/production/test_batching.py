@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from dialogs.clock import FakeClock
 from dialogs.flood import FloodLimits
 from dialogs.messages import ChannelName, IncomingMessage, Outgoing
 from dialogs.nlu.feedback import FeedbackReader
-from dialogs.nlu.types import NluBackend
+from dialogs.nlu.types import NluBackend, ParseResult
 from dialogs.ports import UnitOfWork
 from storage.repos_updates import SqlChatLocks
 from tests.conftest import START
@@ -225,3 +225,36 @@ def test_a_flooded_update_keeps_its_answer_when_the_batch_fails(
     assert not isinstance(notice, Exception) and [m.chat_id for m in notice] == [flooder.chat_id]
     assert alone == [others[0].update_id, others[1].update_id]  # the flooded update is not redone
     assert texts(outcomes[1]) and isinstance(outcomes[2], RuntimeError)
+
+
+class CountingNlu:
+    """The real NLU, counting how texts reach it."""
+
+    def __init__(self, inner: NluBackend) -> None:
+        self.inner = inner
+        self.alone: list[str] = []
+        self.together: list[list[str]] = []
+
+    def parse(self, text: str, *, now: datetime) -> ParseResult:
+        self.alone.append(text)
+        return self.inner.parse(text, now=now)
+
+    def parse_many(self, texts: Sequence[str], *, now: datetime) -> list[ParseResult]:
+        self.together.append(list(texts))
+        return self.inner.parse_many(texts, now=now)
+
+
+def test_a_batch_understands_its_typed_texts_together_once(
+    settings: Settings, clock: FakeClock, nlu: NluBackend, feedback: FeedbackReader, twin: App
+) -> None:
+    counting = CountingNlu(nlu)
+    application = build_app(settings, clock=clock, nlu=counting, feedback=feedback)
+    try:
+        together = application.engine.handle_batch(updates())
+    finally:
+        application.close()
+    typed = [text for text in TEXTS if not text.startswith("/")]
+    assert counting.together == [typed]  # one call for the batch; the command is not read by the NLU
+    assert counting.alone == []  # no turn read its text again
+    alone = [twin.engine.handle(message) for message in updates()]
+    assert [texts(outcome) for outcome in together] == [texts(outcome) for outcome in alone]
