@@ -103,6 +103,14 @@ class _Reads:
     states: Callable[[], dict[int, Conversation]]
 
 
+def _typed_text(message: IncomingMessage) -> str:
+    """The text a turn of this message would give the NLU ("" when `_dispatch` answers it unread)."""
+    text = message.text.strip()
+    if message.action is not None or message.edited or text.startswith("/") or len(text) > MAX_TEXT:
+        return ""
+    return text
+
+
 def _chat(message: IncomingMessage) -> tuple[str, int]:
     return message.channel.value, message.chat_id
 
@@ -312,13 +320,18 @@ class Engine:
         self, messages: Sequence[IncomingMessage], now: datetime
     ) -> dict[tuple[str, int], ParseResult]:
         """The NLU's reading of each typed text of the batch, by chat, understood together (the model's
-        per-call overhead paid once). Nearly every typed text is read by its turn; commands and button
-        presses are not, so they are left out."""
-        typed = [m for m in messages if m.action is None and m.text.strip() and not m.text.startswith("/")]
+        per-call overhead paid once). Nearly every typed text is read by its turn; what `_dispatch`
+        answers without reading (commands, presses, edits, over-long texts) is left out. Reading ahead
+        only saves time: if it fails (a Rasa server away), each turn reads its own text as before."""
+        typed = [(m, text) for m in messages if (text := _typed_text(m))]
         if not typed:
             return {}
-        parses = self._nlu.parse_many([m.text.strip() for m in typed], now=now.astimezone(self._site.zone))
-        return {_chat(m): parse for m, parse in zip(typed, parses, strict=True)}
+        try:
+            parses = self._nlu.parse_many([text for _, text in typed], now=now.astimezone(self._site.zone))
+        except Exception:
+            log.warning("reading the batch's texts ahead failed; each turn reads its own", exc_info=True)
+            return {}
+        return {_chat(m): parse for (m, _), parse in zip(typed, parses, strict=True)}
 
     @staticmethod
     def _read_ahead(

@@ -105,7 +105,8 @@ class IntentClassifier:
         documents = [feature_strings(t, segmenter) for t in normalised]
         vectoriser, names = Vectoriser.fit(documents)
         rows, cols, vals = vectoriser.transform_many(documents)
-        matrix = csr_matrix((vals, (rows, cols)), shape=(len(documents), vectoriser.size))
+        # Fitted in float64, as the model was measured (saga would otherwise keep float32 and fit another).
+        matrix = csr_matrix((vals.astype(np.float64), (rows, cols)), shape=(len(documents), vectoriser.size))
         classes = sorted(set(labels))
         model = LogisticRegression(
             C=REGULARISATION_C,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -22,6 +23,7 @@ from dialogs.messages import ChannelName, IncomingMessage, Outgoing
 from dialogs.nlu.feedback import FeedbackReader
 from dialogs.nlu.types import NluBackend, ParseResult
 from dialogs.ports import UnitOfWork
+from dialogs.text import MAX_TEXT
 from storage.repos_updates import SqlChatLocks
 from tests.conftest import START
 
@@ -228,20 +230,37 @@ def test_a_flooded_update_keeps_its_answer_when_the_batch_fails(
 
 
 class CountingNlu:
-    """The real NLU, counting how texts reach it."""
+    """The real NLU, counting how texts reach it (and at what time); `fail_together` breaks `parse_many`."""
 
-    def __init__(self, inner: NluBackend) -> None:
+    def __init__(self, inner: NluBackend, *, fail_together: bool = False) -> None:
         self.inner = inner
+        self.fail_together = fail_together
         self.alone: list[str] = []
         self.together: list[list[str]] = []
+        self.nows: list[datetime] = []
 
     def parse(self, text: str, *, now: datetime) -> ParseResult:
         self.alone.append(text)
+        self.nows.append(now)
         return self.inner.parse(text, now=now)
 
     def parse_many(self, texts: Sequence[str], *, now: datetime) -> list[ParseResult]:
         self.together.append(list(texts))
+        self.nows.append(now)
+        if self.fail_together:
+            raise ConnectionError("the NLU server is away")
         return self.inner.parse_many(texts, now=now)
+
+
+def mixed_updates() -> list[IncomingMessage]:
+    """The benchmark's mix plus texts a turn reads differently: padded with blanks and naming a relative
+    time, a command behind a blank, an edit (answered unread) and an over-long text (answered unread)."""
+    extra = ("  明天下午三点来修空调\x07  ", " /help", "我改一下刚才说的", "长" * (MAX_TEXT + 1))
+    more = [
+        replace(m, chat_id=m.chat_id + 50, user_id=m.user_id + 50, text=text, edited=index == 2)
+        for index, (m, text) in enumerate(zip(updates(len(TEXTS) + 1), extra, strict=False))
+    ]
+    return updates() + more
 
 
 def test_a_batch_understands_its_typed_texts_together_once(
@@ -250,11 +269,35 @@ def test_a_batch_understands_its_typed_texts_together_once(
     counting = CountingNlu(nlu)
     application = build_app(settings, clock=clock, nlu=counting, feedback=feedback)
     try:
+        together = application.engine.handle_batch(mixed_updates())
+        zone = application.site.zone
+    finally:
+        application.close()
+    typed = [text for text in TEXTS if not text.startswith("/")] + ["明天下午三点来修空调"]
+    assert counting.together == [typed]  # one call for the batch, as each turn would have read them
+    assert counting.alone == []  # no turn read its text again
+    assert counting.nows == [clock.now().astimezone(zone)]  # relative times read in the site's zone
+    alone = [twin.engine.handle(message) for message in mixed_updates()]
+    assert [texts(outcome) for outcome in together] == [texts(outcome) for outcome in alone]
+
+
+def test_a_failed_reading_ahead_leaves_each_turn_to_read_its_own_text(
+    settings: Settings,
+    clock: FakeClock,
+    nlu: NluBackend,
+    feedback: FeedbackReader,
+    twin: App,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="dialogs.engine")
+    counting = CountingNlu(nlu, fail_together=True)
+    application = build_app(settings, clock=clock, nlu=counting, feedback=feedback)
+    try:
         together = application.engine.handle_batch(updates())
     finally:
         application.close()
-    typed = [text for text in TEXTS if not text.startswith("/")]
-    assert counting.together == [typed]  # one call for the batch; the command is not read by the NLU
-    assert counting.alone == []  # no turn read its text again
+    assert len(counting.together) == 1
+    assert counting.alone == [text for text in TEXTS if not text.startswith("/")]
+    assert "batch redone" not in caplog.text  # the batch went on: its turns read their texts themselves
     alone = [twin.engine.handle(message) for message in updates()]
     assert [texts(outcome) for outcome in together] == [texts(outcome) for outcome in alone]
