@@ -7,14 +7,30 @@ dialect checks.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, ColumnElement, Select, bindparam, func, literal_column, select, true
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Select,
+    Table,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    true,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import StatementError
 from sqlmodel import Session
 
-__all__ = ["dialect_name", "literals", "per_dialect", "rows_for_keys", "upsert_insert"]
+from storage.types import UTCDateTime
+
+__all__ = ["ManyRows", "dialect_name", "literals", "per_dialect", "rows_for_keys", "upsert_insert"]
 
 T = TypeVar("T")
 _INSERTS: dict[str, Callable[[Any], postgresql.Insert | sqlite.Insert]] = {
@@ -68,3 +84,59 @@ def rows_for_keys(statement: Select[Any], key: ColumnElement[Any], keys: str) ->
     each = statement.where(key == values.c.key).offset(0).lateral("each")
     looked_up = select(*each.c).select_from(values.join(each, true()))
     return {"sqlite": listed, "postgresql": looked_up}
+
+
+class ManyRows:
+    """An `INSERT` of a batch's rows (chat states, outbox rows) as one statement per dialect.
+
+    PostgreSQL: the rows are bound as one JSON array and unpacked by `json_to_recordset`. psycopg's
+    `executemany` prepares, dumps and pushes each row on its own even in a pipeline; in the load benchmark
+    that was a fifth of the engine thread's time, and one JSON parameter costs a fraction of it (one
+    `json.dumps`, one message). Timestamps travel as ISO text in UTC, checked as `UTCDateTime` checks them.
+    SQLite: an `executemany`, which stays in the sqlite3 module's C code. `finish` adds what follows the
+    rows (an `ON CONFLICT` clause), given each dialect's statement.
+    """
+
+    def __init__(
+        self,
+        table: Table,
+        names: Sequence[str],
+        finish: Callable[[Any], Any] = lambda statement: statement,
+    ) -> None:
+        from storage.prepared import Prepared
+
+        rows = (
+            func.json_to_recordset(bindparam("rows", type_=JSON()))
+            .table_valued(*(column(name, table.c[name].type) for name in names))
+            .render_derived("r", with_types=True)
+        )
+        unpacked = select(*(rows.c[name] for name in names))
+        self._postgresql = Prepared(finish(postgresql.insert(table).from_select(list(names), unpacked)))
+        bound: dict[str, Any] = {name: bindparam(name) for name in names}
+        self._sqlite = Prepared(finish(sqlite.insert(table).values(bound)))
+        self._timestamps = frozenset(name for name in names if isinstance(table.c[name].type, UTCDateTime))
+
+    def write(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert the rows (nothing for none)."""
+        if not rows:
+            return
+        if connection.dialect.name != "postgresql":
+            self._sqlite.execute_many(connection, rows)
+            return
+        dialect = connection.dialect
+        stamp = UTCDateTime().process_bind_param
+        try:
+            as_json = [
+                {
+                    name: (_iso(stamp(value, dialect)) if name in self._timestamps else value)
+                    for name, value in row.items()
+                }
+                for row in rows
+            ]
+        except (TypeError, ValueError) as error:  # a naive timestamp: reported as the executemany would
+            raise StatementError(str(error), None, None, error) from error
+        self._postgresql.execute(connection, {"rows": as_json})
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from dialogs.domain import Conversation
 from storage.codec import conversation_from_state, conversation_to_state
-from storage.dialect import per_dialect, rows_for_keys
+from storage.dialect import ManyRows, rows_for_keys
 from storage.prepared import Prepared
 from storage.tables import ConversationRow, table_of
 
@@ -36,20 +36,16 @@ def _conversation(row: Any) -> Conversation:
     )
 
 
-def _build_save(insert: Any) -> Any:
-    statement = insert(_TABLE).values(
-        channel=bindparam("channel"),
-        chat_id=bindparam("chat_id"),
-        state=bindparam("state"),
-        updated_at=bindparam("updated_at"),
-    )
+def _on_conflict_update(statement: Any) -> Any:
+    """A chat's state replaces the one stored."""
     return statement.on_conflict_do_update(
         index_elements=["channel", "chat_id"],
         set_={"state": statement.excluded.state, "updated_at": statement.excluded.updated_at},
     )
 
 
-_SAVE = Prepared(per_dialect(_build_save))
+# Chat states, a batch's together (one state per chat: a statement cannot update a row twice).
+_SAVE = ManyRows(_TABLE, ("channel", "chat_id", "state", "updated_at"), _on_conflict_update)
 
 
 class SqlConversationRepository:
@@ -80,7 +76,7 @@ class SqlConversationRepository:
         self.save_many(conversations=[conversation])
 
     def save_many(self, *, conversations: Sequence[Conversation]) -> None:
-        """`save` for several chats (a batch of turns) in one executemany; one state per chat."""
+        """`save` for several chats (a batch of turns) in one statement; one state per chat."""
         if not conversations:
             return
         params = [
@@ -92,4 +88,4 @@ class SqlConversationRepository:
             }
             for conversation in conversations
         ]
-        _SAVE.execute_many(self._session.connection(), params)
+        _SAVE.write(self._session.connection(), params)

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from dialogs.messages import Outgoing
 from storage.codec import outgoing_from_payload, outgoing_to_payload
-from storage.dialect import dialect_name, literals
+from storage.dialect import ManyRows, dialect_name, literals
 from storage.prepared import Prepared
 from storage.tables import OUTBOX_OPEN, OUTBOX_OPEN_STATUSES, OutboxRow, OutboxStatus, table_of
 
@@ -40,9 +40,9 @@ _FIELDS = (
     "created_at",
     "once_key",
 )
-# A batch's rows (an executemany), nothing read back (it may be sent in a pipeline:
-# `UnitOfWork.sent_together`); one message with its id read back.
-_ROWS = Prepared(insert(table_of(OutboxRow)).values({name: bindparam(name) for name in _FIELDS}))
+# A batch's rows, nothing read back (it may be sent in a pipeline: `UnitOfWork.sent_together`); one
+# message with its id read back.
+_ROWS = ManyRows(table_of(OutboxRow), _FIELDS)
 _INSERT = Prepared(
     insert(table_of(OutboxRow))
     .values({name: bindparam(name) for name in _FIELDS})
@@ -89,10 +89,9 @@ class SqlOutboxRepository:
         return int(_INSERT.scalar(self._session.connection(), _values(message, now)))
 
     def enqueue_many(self, *, messages: Sequence[Outgoing], now: datetime) -> None:
-        """Store several messages, due at once, in their order, with one prepared `INSERT` executed for
-        all of them."""
+        """Store several messages, due at once, in their order, with one statement for all of them."""
         if messages:
-            _ROWS.execute_many(self._session.connection(), [_values(m, now) for m in messages])
+            _ROWS.write(self._session.connection(), [_values(m, now) for m in messages])
 
     def claim(
         self, *, channel: str, now: datetime, limit: int, lease_seconds: int = 60

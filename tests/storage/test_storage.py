@@ -496,6 +496,50 @@ class TestStorage:
             work.commit()
         assert [(c.id, c.message, c.attempts) for c in claimed] == [(message_id, message, 1)]
 
+    def test_a_batch_of_rows_is_stored_as_given_in_one_statement(
+        self, engine: Engine, uow: SqlUnitOfWorkFactory
+    ) -> None:
+        statements: list[str] = []
+
+        def record(*args: Any) -> None:
+            statements.append(args[2])
+
+        tricky = 'a "quote", a \\ backslash, <b>markup</b>, 中文 and an emoji 🙂\n'
+        messages = [
+            Outgoing(ChannelName.TELEGRAM, 9001, Reply(text=tricky), once="survey:7"),
+            _outgoing("second", 9002),
+            Outgoing(ChannelName.TELEGRAM, -100123, Reply(text="third"), audience="staff"),
+        ]
+        beijing = T0.astimezone(timezone(timedelta(hours=8)))  # the same instant in another zone
+        states = [
+            Conversation(
+                channel="telegram", chat_id=9001, flow="repair", slots={"room": tricky}, updated_at=T0
+            ),
+            Conversation(channel="telegram", chat_id=9002, updated_at=beijing),
+        ]
+        with uow() as work:
+            work.conversations.save(conversation=replace(states[1], flow="praise"))  # replaced below
+            work.commit()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            with uow() as work:
+                work.outbox.enqueue_many(messages=messages, now=beijing)
+                work.conversations.save_many(conversations=states)
+                work.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert len([s for s in statements if s.startswith("INSERT")]) == 2  # one statement for each batch
+        with uow() as work:
+            claimed = work.outbox.claim(channel="telegram", now=T0, limit=10)
+            stored = work.conversations.load_many(channel="telegram", chat_ids=[9001, 9002])
+            work.commit()
+        assert [c.message for c in claimed] == messages  # in their order, each as given
+        assert [c.id for c in claimed] == sorted(c.id for c in claimed)
+        assert stored == {9001: states[0], 9002: states[1]}
+        assert stored[9002].updated_at == T0 and stored[9002].flow is None
+        with pytest.raises(StatementError, match="naive"), uow() as work:
+            work.outbox.enqueue_many(messages=messages, now=T0.replace(tzinfo=None))
+
     def test_outbox_claims_due_rows_in_order_and_per_channel(self, uow: SqlUnitOfWorkFactory) -> None:
         with uow() as work:
             ids = [work.outbox.enqueue(message=_outgoing(f"m{n}"), now=T0) for n in range(5)]
