@@ -7,8 +7,8 @@ dialect checks.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -16,7 +16,9 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     Table,
+    Text,
     bindparam,
+    cast,
     column,
     func,
     literal_column,
@@ -24,7 +26,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import StatementError
 from sqlmodel import Session
 
@@ -93,6 +95,9 @@ class ManyRows:
     `executemany` prepares, dumps and pushes each row on its own even in a pipeline; in the load benchmark
     that was a fifth of the engine thread's time, and one JSON parameter costs a fraction of it (one
     `json.dumps`, one message). Timestamps travel as ISO text in UTC, checked as `UTCDateTime` checks them.
+    A JSON column's value travels as its JSON text, cast back in SQL: unpacked as a JSON field, a
+    `\u0000` in it (a file name, a forged button) would fail the whole batch, where the column itself
+    stores it, and `None` would become SQL NULL rather than JSON `null`. Each row must give every column.
     SQLite: an `executemany`, which stays in the sqlite3 module's C code. `finish` adds what follows the
     rows (an `ON CONFLICT` clause), given each dialect's statement.
     """
@@ -105,16 +110,22 @@ class ManyRows:
     ) -> None:
         from storage.prepared import Prepared
 
+        self._names = frozenset(names)
+        self._timestamps = frozenset(name for name in names if isinstance(table.c[name].type, UTCDateTime))
+        self._documents = frozenset(name for name in names if isinstance(table.c[name].type, JSON))
         rows = (
             func.json_to_recordset(bindparam("rows", type_=JSON()))
-            .table_valued(*(column(name, table.c[name].type) for name in names))
+            .table_valued(
+                *(column(name, Text() if name in self._documents else table.c[name].type) for name in names)
+            )
             .render_derived("r", with_types=True)
         )
-        unpacked = select(*(rows.c[name] for name in names))
+        unpacked = select(
+            *(cast(rows.c[name], JSON()) if name in self._documents else rows.c[name] for name in names)
+        )
         self._postgresql = Prepared(finish(postgresql.insert(table).from_select(list(names), unpacked)))
         bound: dict[str, Any] = {name: bindparam(name) for name in names}
         self._sqlite = Prepared(finish(sqlite.insert(table).values(bound)))
-        self._timestamps = frozenset(name for name in names if isinstance(table.c[name].type, UTCDateTime))
 
     def write(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert the rows (nothing for none)."""
@@ -123,20 +134,19 @@ class ManyRows:
         if connection.dialect.name != "postgresql":
             self._sqlite.execute_many(connection, rows)
             return
-        dialect = connection.dialect
-        stamp = UTCDateTime().process_bind_param
         try:
-            as_json = [
-                {
-                    name: (_iso(stamp(value, dialect)) if name in self._timestamps else value)
-                    for name, value in row.items()
-                }
-                for row in rows
-            ]
-        except (TypeError, ValueError) as error:  # a naive timestamp: reported as the executemany would
-            raise StatementError(str(error), None, None, error) from error
+            as_json = [self._as_json(row, connection.dialect) for row in rows]
+        except (TypeError, ValueError) as error:  # a naive timestamp, a missing column: as executemany says
+            raise StatementError(f"({type(error).__name__}) {error}", None, None, error) from error
         self._postgresql.execute(connection, {"rows": as_json})
 
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+    def _as_json(self, row: Mapping[str, Any], dialect: Dialect) -> dict[str, Any]:
+        if row.keys() != self._names:
+            raise ValueError(f"a row must give exactly the columns {sorted(self._names)}")
+        found = dict(row)
+        for name in self._timestamps:
+            stamp = UTCDateTime().process_bind_param(found[name], dialect)
+            found[name] = None if stamp is None else stamp.isoformat()
+        for name in self._documents:
+            found[name] = json.dumps(found[name])  # as psycopg's `Json` dumps it for the column itself
+        return found

@@ -97,12 +97,12 @@ class WordSegmenter:
 def feature_strings(text: str, segmenter: WordSegmenter) -> tuple[list[str], list[str]]:
     """(character n-grams, word unigrams + bigrams) of a normalised text."""
     padded = f" {text} "
-    chars: list[str] = []
     low, high = NGRAM_RANGE
-    for n in range(low, high + 1):
-        chars.extend(
-            _CHAR + padded[i : i + n] for i in range(len(padded) - n + 1) if padded[i : i + n] != " "
-        )
+    # A lone space is no feature (a longer n-gram is never one); one slice per n-gram, as this runs for
+    # every message.
+    chars = [_CHAR + char for char in padded if char != " "] if low == 1 else []
+    for n in range(max(low, 2), high + 1):
+        chars += [_CHAR + padded[i : i + n] for i in range(len(padded) - n + 1)]
     words = segmenter.words(text)
     word_features = [_WORD + w for w in words]
     word_features.extend(f"{_BIGRAM}{a} {b}" for a, b in zip(["<s>", *words], [*words, "</s>"], strict=True))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs.nlu.features import english_stem, negated_words
+from dialogs.nlu.features import english_stem, feature_strings, negated_words
 
 
 def test_negation_scope_covers_the_next_words_until_punctuation() -> None:
@@ -21,3 +21,18 @@ def test_english_stems_join_inflections_and_skip_other_tokens() -> None:
     assert english_stem("is") is None
     assert english_stem("谢谢") is None
     assert english_stem("502") is None
+
+
+def test_character_ngrams_are_one_to_four_characters_of_the_padded_text_without_a_lone_space() -> None:
+    class NoWords:
+        def words(self, text: str) -> list[str]:
+            return []
+
+    chars, _ = feature_strings("a b", NoWords())  # type: ignore[arg-type]
+    assert chars == [
+        *("c:a", "c:b"),
+        *("c: a", "c:a ", "c: b", "c:b "),
+        *("c: a ", "c:a b", "c: b "),
+        *("c: a b", "c:a b "),
+    ]
+    assert feature_strings("", NoWords())[0] == ["c:  "]  # type: ignore[arg-type]

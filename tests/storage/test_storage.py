@@ -504,7 +504,8 @@ class TestStorage:
         def record(*args: Any) -> None:
             statements.append(args[2])
 
-        tricky = 'a "quote", a \\ backslash, <b>markup</b>, 中文 and an emoji 🙂\n'
+        # Quotes, markup, CJK, emoji and a NUL (stored in a JSON column, though not in a text one).
+        tricky = 'a "quote", a \\ backslash, <b>markup</b>, 中文, an emoji 🙂, a NUL \x00 and a line\n'
         messages = [
             Outgoing(ChannelName.TELEGRAM, 9001, Reply(text=tricky), once="survey:7"),
             _outgoing("second", 9002),
