@@ -311,7 +311,7 @@ class Engine:
             senders = {m.user_id: self._newcomer(m, now) for m in mine}  # as stored if they are new
             residents = uow.residents.find_or_create_many_later(residents=list(senders.values()))
             states = uow.conversations.load_many_later(channel=channel, chat_ids=[m.chat_id for m in mine])
-            typing = [m.chat_id for m in mine if m.text and not m.text.startswith("/") and m.action is None]
+            typing = [m.chat_id for m in mine if _typed_text(m)]
             uow.followups.prefetch_awaiting(channel=channel, chat_ids=typing)
             sent.append(_Reads(messages=mine, residents=residents, states=states))
         return sent

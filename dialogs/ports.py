@@ -178,7 +178,7 @@ class ConversationRepository(Protocol):
         self, *, channel: str, chat_ids: Sequence[int]
     ) -> Callable[[], dict[int, Conversation]]:
         """`load_many` sent now, read when the returned function is called (see
-        `ResidentRepository.find_many_later`)."""
+        `ResidentRepository.find_or_create_many_later`)."""
         ...
 
     def save(self, *, conversation: Conversation) -> None: ...

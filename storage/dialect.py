@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import StatementError
 from sqlmodel import Session
 
+from storage.prepared import Prepared
 from storage.types import UTCDateTime
 
 __all__ = ["ManyRows", "dialect_name", "literals", "per_dialect", "rows_for_keys", "upsert_insert"]
@@ -108,8 +109,6 @@ class ManyRows:
         names: Sequence[str],
         finish: Callable[[Any], Any] = lambda statement: statement,
     ) -> None:
-        from storage.prepared import Prepared
-
         self._names = frozenset(names)
         self._timestamps = frozenset(name for name in names if isinstance(table.c[name].type, UTCDateTime))
         self._documents = frozenset(name for name in names if isinstance(table.c[name].type, JSON))

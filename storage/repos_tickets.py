@@ -117,18 +117,20 @@ _INSERT_TICKET = Prepared(
 )
 
 
+def _build_next(upsert: Any) -> Any:
+    """The day's next number of a ticket type (bound as `type`, `day`), taken with one upsert."""
+    statement = upsert(_SEQUENCES).values(type=bindparam("type"), day=bindparam("day"), last=1)
+    return statement.on_conflict_do_update(
+        index_elements=["type", "day"], set_={"last": _SEQUENCES.c.last + 1}
+    ).returning(_SEQUENCES.c.last)
+
+
 def _build_create() -> Any:
     """A new ticket, its number and its first event in one statement, for PostgreSQL: a CTE takes the day's
     next number (the `_build_next` upsert), the ticket's insert writes the reference from it (the prefix
     bound, the number zero-padded as `make_reference` does; a number past the format's last inserts
     nothing) and the event's insert reads the new ticket's id. One round trip instead of three."""
-    number = (
-        postgresql.insert(_SEQUENCES)
-        .values(type=bindparam("sequence_type"), day=bindparam("sequence_day"), last=1)
-        .on_conflict_do_update(index_elements=["type", "day"], set_={"last": _SEQUENCES.c.last + 1})
-        .returning(_SEQUENCES.c.last)
-        .cte("number")
-    )
+    number = _build_next(postgresql.insert).cte("number")  # its `type` is the ticket's own
     digits = func.lpad(cast(number.c.last, String), REFERENCE_DIGITS, "0")
     fields = [name for name in _TICKET_FIELDS if name != "reference"]
     new = (
@@ -159,13 +161,6 @@ _OF_RESIDENT = Prepared(
     .order_by(_TICKETS.c.created_at.desc(), _TICKETS.c.id.desc())
     .limit(bindparam("limit"))
 )
-
-
-def _build_next(upsert: Any) -> Any:
-    statement = upsert(_SEQUENCES).values(type=bindparam("type"), day=bindparam("day"), last=1)
-    return statement.on_conflict_do_update(
-        index_elements=["type", "day"], set_={"last": _SEQUENCES.c.last + 1}
-    ).returning(_SEQUENCES.c.last)
 
 
 _NEXT_SEQUENCE = Prepared(per_dialect(_build_next))
@@ -286,11 +281,7 @@ class SqlTicketRepository:
         params = (
             _ticket_fields(ticket)
             | {f"event_{name}": value for name, value in event_fields.items()}
-            | {
-                "sequence_type": ticket.type.value,
-                "sequence_day": day,
-                "reference_prefix": reference_prefix(ticket.type, day),
-            }
+            | {"day": day, "reference_prefix": reference_prefix(ticket.type, day)}
         )
         row = _CREATE_WITH_EVENT.one_or_none(connection, params)
         if row is None:  # the day's numbers of this type are used up (the insert selected nothing)
